@@ -1,0 +1,1 @@
+"""Organisers, admins, API tokens and browser login."""

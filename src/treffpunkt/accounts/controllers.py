@@ -1,0 +1,74 @@
+"""Browser login and logout for organisers, and their home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from treffpunkt.accounts import services
+from treffpunkt.accounts.schemas import LoginForm
+from treffpunkt.events.services import events_managed_by
+from treffpunkt.i18n import gettext as _
+from treffpunkt.web.auth import SESSION_EPOCH, SESSION_USER, current_organiser, requires_organiser
+
+LOGIN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 10), exclude_opt_key="no_rate_limit")
+
+
+def safe_next(target: str | None, default: str = "/organiser") -> str:
+    """Only same-site paths: never redirect a login to another host."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+class AccountPagesController(Controller):
+    include_in_schema = False
+
+    @get("/login", name="login")
+    async def login_form(self, next: FromQuery[str] = "") -> Template:
+        return Template(
+            template_name="accounts/login.html",
+            context={"next": safe_next(next), "email": "", "error": None},
+        )
+
+    @post("/login", middleware=[LOGIN_RATE_LIMIT.middleware])
+    async def login(
+        self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm]
+    ) -> Template | Redirect:
+        organiser = await services.check_password(data.email, data.password)
+        if organiser is None:
+            return Template(
+                template_name="accounts/login.html",
+                context={
+                    "next": safe_next(data.next),
+                    "email": data.email,
+                    "error": _("The email address or the password is wrong."),
+                },
+                status_code=400,
+            )
+        request.clear_session()
+        request.set_session({SESSION_USER: organiser.id, SESSION_EPOCH: organiser.session_epoch})
+        return Redirect(path=safe_next(data.next), status_code=303)
+
+    @post("/logout", guards=[requires_organiser])
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        request.clear_session()
+        return Redirect(path="/events", status_code=303)
+
+    @post("/logout/everywhere", guards=[requires_organiser])
+    async def logout_everywhere(self, request: Request[Any, Any, Any]) -> Redirect:
+        await services.end_all_sessions(current_organiser(request).id)
+        request.clear_session()
+        return Redirect(path="/events", status_code=303)
+
+    @get("/organiser", name="organiser_home", guards=[requires_organiser])
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        organiser = current_organiser(request)
+        return Template(
+            template_name="accounts/home.html",
+            context={"events": await events_managed_by(organiser)},
+        )

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+
+class LoginForm(Struct):
+    email: Annotated[str, Meta(max_length=254)] = ""
+    password: Annotated[str, Meta(max_length=1_000)] = ""
+    next: Annotated[str, Meta(max_length=500)] = ""

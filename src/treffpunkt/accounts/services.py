@@ -1,0 +1,174 @@
+"""Organiser accounts, API tokens and password checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+from pwdlib import PasswordHash
+
+from treffpunkt.accounts.tables import ApiToken, Organiser
+from treffpunkt.clock import utcnow
+from treffpunkt.errors import Conflict, ErrorCollector, NotFound
+
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "tp_"  # noqa: S105 - a marker, not a secret
+# Writing last_used_at on every call would turn each API read into a write.
+TOKEN_USE_RESOLUTION = timedelta(minutes=10)
+
+_hasher = PasswordHash.recommended()
+# Verified against when the email is unknown, so a miss costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class CurrentOrganiser:
+    """The authenticated caller, as guards and services see it."""
+
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+    session_epoch: int
+
+
+def normalise_email(email: str) -> str:
+    """Trim and lower-case: mailbox names are case-insensitive in practice everywhere we send."""
+    return email.strip().lower()
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _as_current(row: dict[str, object]) -> CurrentOrganiser:
+    return CurrentOrganiser(
+        id=int(row["id"]),  # type: ignore[call-overload]
+        email=str(row["email"]),
+        name=str(row["name"]),
+        is_admin=bool(row["is_admin"]),
+        session_epoch=int(row["session_epoch"]),  # type: ignore[call-overload]
+    )
+
+
+_ORGANISER_FIELDS = (
+    Organiser.id,
+    Organiser.email,
+    Organiser.name,
+    Organiser.is_admin,
+    Organiser.session_epoch,
+)
+
+
+async def create_organiser(
+    email: str, password: str, *, name: str = "", is_admin: bool = False
+) -> CurrentOrganiser:
+    email = normalise_email(email)
+    problems = ErrorCollector()
+    if "@" not in email or len(email) > 254:
+        problems.add("email", "must be an email address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.add("password", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    problems.raise_if_any()
+    if await Organiser.exists().where(Organiser.email == email):
+        raise Conflict(
+            f"an organiser with the email {email} exists already", code="organiser_exists"
+        )
+    password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
+    organiser = Organiser(email=email, name=name, password_hash=password_hash, is_admin=is_admin)
+    await organiser.save()
+    row = await Organiser.select(*_ORGANISER_FIELDS).where(Organiser.id == organiser.id).first()
+    assert row is not None
+    return _as_current(row)
+
+
+async def create_api_token(email: str) -> str:
+    """Make a new bearer token for the organiser and return it; it is never shown again."""
+    organiser_id = (
+        await Organiser.select(Organiser.id)
+        .where(
+            (Organiser.email == normalise_email(email)) & (Organiser.is_active == True)  # noqa: E712
+        )
+        .first()
+    )
+    if organiser_id is None:
+        raise NotFound(f"no active organiser with the email {email}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    await ApiToken.insert(ApiToken(organiser=organiser_id["id"], token_hash=_hash_token(token)))
+    return token
+
+
+async def organiser_for_token(
+    token: str, *, now: datetime | None = None
+) -> CurrentOrganiser | None:
+    now = now or utcnow()
+    organiser = ApiToken.organiser
+    row = (
+        await ApiToken.select(
+            ApiToken.id.as_alias("token_id"),
+            ApiToken.last_used_at,
+            organiser.id.as_alias("id"),
+            organiser.email.as_alias("email"),
+            organiser.name.as_alias("name"),
+            organiser.is_admin.as_alias("is_admin"),
+            organiser.session_epoch.as_alias("session_epoch"),
+        )
+        .where(
+            (ApiToken.token_hash == _hash_token(token))
+            & ApiToken.revoked_at.is_null()
+            & (organiser.is_active == True)  # noqa: E712
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    last_used = row["last_used_at"]
+    if last_used is None or now - last_used > TOKEN_USE_RESOLUTION:
+        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["token_id"])
+    return _as_current(row)
+
+
+async def organiser_by_id(organiser_id: int) -> CurrentOrganiser | None:
+    row = (
+        await Organiser.select(*_ORGANISER_FIELDS)
+        .where(
+            (Organiser.id == organiser_id) & (Organiser.is_active == True)  # noqa: E712
+        )
+        .first()
+    )
+    return _as_current(row) if row else None
+
+
+async def organiser_by_email(email: str) -> CurrentOrganiser | None:
+    row = (
+        await Organiser.select(*_ORGANISER_FIELDS)
+        .where(
+            (Organiser.email == normalise_email(email)) & (Organiser.is_active == True)  # noqa: E712
+        )
+        .first()
+    )
+    return _as_current(row) if row else None
+
+
+async def check_password(email: str, password: str) -> CurrentOrganiser | None:
+    """The organiser if the password is right; hashing runs off the event loop."""
+    row = (
+        await Organiser.select(*_ORGANISER_FIELDS, Organiser.password_hash)
+        .where(
+            (Organiser.email == normalise_email(email)) & (Organiser.is_active == True)  # noqa: E712
+        )
+        .first()
+    )
+    stored = row["password_hash"] if row else _DUMMY_HASH
+    valid = await anyio.to_thread.run_sync(_hasher.verify, password, stored)
+    return _as_current(row) if row and valid else None
+
+
+async def end_all_sessions(organiser_id: int) -> None:
+    """Log the organiser out of every browser at once."""
+    await Organiser.update({Organiser.session_epoch: Organiser.session_epoch + 1}).where(
+        Organiser.id == organiser_id
+    )

@@ -1,0 +1,116 @@
+"""The `treffpunkt` command: migrate, demo data, users, tokens, serving."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import sys
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import click
+
+from treffpunkt.errors import DomainError
+
+T = TypeVar("T")
+
+
+def _run(work: Awaitable[T]) -> T:
+    """Run one coroutine; a rule's refusal becomes a clear message and exit status 1."""
+
+    async def runner() -> T:
+        return await work
+
+    try:
+        return asyncio.run(runner())
+    except DomainError as error:
+        click.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Treffpunkt: regional workshops and networking meetings, end to end."""
+
+
+async def apply_migrations(*, quiet: bool = False) -> bool:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output) if quiet else contextlib.nullcontext():
+        result = await run_forwards("all")
+    if not result.success:
+        click.echo(output.getvalue() + (result.message or ""), err=True)
+    return bool(result.success)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply all database migrations."""
+    if not _run(apply_migrations()):
+        sys.exit(1)
+
+
+@main.command()
+def demo() -> None:
+    """Load demo data (safe to run again: it adds only what is missing)."""
+    from treffpunkt.demo import load_demo_data
+
+    summary = _run(load_demo_data())
+    click.echo(summary)
+
+
+@main.group()
+def users() -> None:
+    """Organiser accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="")
+@click.option("--admin", is_flag=True, help="May manage every event.")
+def create_user(email: str, password: str, name: str, admin: bool) -> None:
+    """Create an organiser (or an admin)."""
+    from treffpunkt.accounts.services import create_organiser
+
+    organiser = _run(create_organiser(email, password, name=name, is_admin=admin))
+    click.echo(f"created {'admin' if organiser.is_admin else 'organiser'} {organiser.email}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True)
+def create_token(email: str) -> None:
+    """Print a new API token for that organiser, and nothing else."""
+    from treffpunkt.accounts.services import create_api_token
+
+    click.echo(_run(create_api_token(email)))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web app."""
+    import uvicorn
+
+    from treffpunkt.settings import get_settings
+
+    get_settings()  # fail before forking on a bad setting; fixes the dev secret for all workers
+    uvicorn.run(
+        "treffpunkt.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,
+        log_level="warning",
+    )

@@ -1,0 +1,1 @@
+"""Events, regions, sectors, scheduling and the public catalogue."""

@@ -1,0 +1,315 @@
+"""HTTP for events: the scheduling API, the JSON catalogue and its HTML pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Template
+
+from treffpunkt.accounts.services import CurrentOrganiser
+from treffpunkt.clock import utcnow
+from treffpunkt.errors import ErrorCollector, ValidationFailed
+from treffpunkt.events import services
+from treffpunkt.events.schemas import (
+    Cancellation,
+    CoOrganiser,
+    EventCreate,
+    EventOut,
+    EventPage,
+    EventUpdate,
+    Format,
+    Kind,
+)
+from treffpunkt.events.services import CatalogueQuery, EventView
+from treffpunkt.settings import DEFAULT_TIMEZONE, get_settings
+from treffpunkt.web.auth import current_organiser, manages_event, requires_organiser
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+CATALOGUE_PARAMS = (
+    "q",
+    "region",
+    "sector",
+    "kind",
+    "format",
+    "starts_after",
+    "starts_before",
+    "include_past",
+)
+
+
+def event_out(event: EventView) -> EventOut:
+    return EventOut(
+        slug=event.slug,
+        title=event.title,
+        summary=event.summary,
+        description=event.description,
+        kind=event.kind,  # type: ignore[arg-type]
+        format=event.format,  # type: ignore[arg-type]
+        region=event.region,
+        locality=event.locality,
+        sectors=event.sectors,
+        venue=event.venue,
+        online_url=event.online_url,
+        starts_at=event.local(event.starts_at),
+        ends_at=event.local(event.ends_at),
+        timezone=event.timezone,
+        capacity=event.capacity,
+        seats_left=event.seats_left,
+        waitlist=event.waitlist,
+        requires_approval=event.requires_approval,
+        registration_opens_at=event.registration_opens_at
+        and event.local(event.registration_opens_at),
+        registration_closes_at=event.registration_closes_at
+        and event.local(event.registration_closes_at),
+        status=event.status,  # type: ignore[arg-type]
+        cancellation_reason=event.cancellation_reason,
+        contact_name=event.contact_name,
+        contact_email=event.contact_email,
+        sequence=event.sequence,
+        url=f"{get_settings().base_url}/events/{event.slug}",
+        created_at=event.created_at,
+        updated_at=event.updated_at,
+    )
+
+
+def _moment(raw: str, field_name: str, problems: ErrorCollector) -> datetime | None:
+    """A date (midnight in Germany) or a date-time; without an offset, German local time."""
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(), ZoneInfo(DEFAULT_TIMEZONE))
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        problems.add(field_name, "must be a date (YYYY-MM-DD) or an ISO 8601 date-time")
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
+
+
+def _whole_number(raw: str, field_name: str, low: int, high: int, problems: ErrorCollector) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        problems.add(field_name, f"must be a whole number from {low} to {high}")
+    return value
+
+
+async def parse_catalogue_query(params: Mapping[str, str]) -> CatalogueQuery:
+    """Turn raw query parameters into a catalogue query, naming every bad one."""
+    problems = ErrorCollector()
+    region = params.get("region") or None
+    sector = params.get("sector") or None
+    kind = params.get("kind") or None
+    event_format = params.get("format") or None
+    if region and region not in {choice.code for choice in await services.regions()}:
+        problems.add("region", f"unknown region {region!r}")
+    if sector and sector not in {choice.code for choice in await services.sectors()}:
+        problems.add("sector", f"unknown sector {sector!r}")
+    if kind and kind not in Kind.__args__:  # type: ignore[attr-defined]
+        problems.add("kind", f"must be one of {', '.join(Kind.__args__)}")  # type: ignore[attr-defined]
+    if event_format and event_format not in Format.__args__:  # type: ignore[attr-defined]
+        problems.add("format", f"must be one of {', '.join(Format.__args__)}")  # type: ignore[attr-defined]
+    starts_after = (
+        _moment(params["starts_after"], "starts_after", problems)
+        if params.get("starts_after")
+        else None
+    )
+    starts_before = (
+        _moment(params["starts_before"], "starts_before", problems)
+        if params.get("starts_before")
+        else None
+    )
+    limit = _whole_number(
+        params.get("limit") or str(DEFAULT_PAGE_SIZE), "limit", 1, MAX_PAGE_SIZE, problems
+    )
+    offset = _whole_number(params.get("offset") or "0", "offset", 0, 10_000_000, problems)
+    problems.raise_if_any()
+    return CatalogueQuery(
+        q=(params.get("q") or "")[:200],
+        region=region,
+        sector=sector,
+        kind=kind,
+        format=event_format,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        include_past=(params.get("include_past") or "").lower() in {"1", "true", "yes", "on"},
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def provide_catalogue_query(
+    q: Annotated[
+        str, QueryParameter(description="Search words in title, summary, description, place")
+    ] = "",
+    region: Annotated[str | None, QueryParameter(description="Region code, e.g. DE-SN")] = None,
+    sector: Annotated[str | None, QueryParameter(description="Sector code, e.g. energy")] = None,
+    kind: FromQuery[Kind | None] = None,
+    format: FromQuery[Format | None] = None,
+    starts_after: Annotated[
+        str | None, QueryParameter(description="Date or date-time; events starting then or later")
+    ] = None,
+    starts_before: Annotated[
+        str | None, QueryParameter(description="Date or date-time; events starting before it")
+    ] = None,
+    include_past: Annotated[
+        bool, QueryParameter(description="Also list events that are over")
+    ] = False,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+) -> CatalogueQuery:
+    raw = {
+        "q": q,
+        "region": region,
+        "sector": sector,
+        "kind": kind,
+        "format": format,
+        "starts_after": starts_after,
+        "starts_before": starts_before,
+        "include_past": include_past,
+        "limit": limit,
+        "offset": offset,
+    }
+    return await parse_catalogue_query({k: str(v) for k, v in raw.items() if v is not None})
+
+
+def _viewer(request: Request[Any, Any, Any]) -> CurrentOrganiser | None:
+    user = request.scope.get("user")
+    return user if isinstance(user, CurrentOrganiser) else None
+
+
+class EventApiController(Controller):
+    path = "/api/v1/events"
+    tags = ("events",)
+
+    @get(
+        "/",
+        summary="List the public catalogue",
+        description="Published (and cancelled) events that are not over, soonest first.",
+        dependencies={"query": Provide(provide_catalogue_query)},
+    )
+    async def list_events(self, query: CatalogueQuery) -> EventPage:
+        events, total = await services.list_events(query, now=utcnow())
+        return EventPage(
+            items=[event_out(e) for e in events],
+            total=total,
+            limit=query.limit,
+            offset=query.offset,
+        )
+
+    @post("/", summary="Create a draft event", guards=[requires_organiser], status_code=201)
+    async def create_event(
+        self, request: Request[Any, Any, Any], data: JSONBody[EventCreate]
+    ) -> EventOut:
+        event = await services.create_event(data, current_organiser(request), now=utcnow())
+        return event_out(event)
+
+    @get("/{slug:str}", summary="Read one event (drafts only for those who manage them)")
+    async def read_event(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> EventOut:
+        return event_out(await services.get_public_event(slug, _viewer(request)))
+
+    @patch(
+        "/{slug:str}",
+        summary="Change an event; a new time or place raises its calendar SEQUENCE",
+        guards=[manages_event],
+    )
+    async def update_event(self, slug: FromPath[str], data: JSONBody[EventUpdate]) -> EventOut:
+        return event_out(await services.update_event(slug, data, now=utcnow()))
+
+    @delete("/{slug:str}", summary="Delete a draft", guards=[manages_event], status_code=204)
+    async def delete_event(self, slug: FromPath[str]) -> None:
+        await services.delete_draft(slug)
+
+    @post("/{slug:str}/publish", summary="Publish a draft", guards=[manages_event], status_code=200)
+    async def publish_event(self, slug: FromPath[str]) -> EventOut:
+        return event_out(await services.publish_event(slug, now=utcnow()))
+
+    @post(
+        "/{slug:str}/cancel",
+        summary="Cancel a published event, with a reason",
+        guards=[manages_event],
+        status_code=200,
+    )
+    async def cancel_event(self, slug: FromPath[str], data: JSONBody[Cancellation]) -> EventOut:
+        return event_out(await services.cancel_event(slug, data.reason, now=utcnow()))
+
+    @get("/{slug:str}/organisers", summary="List co-organisers", guards=[manages_event])
+    async def list_co_organisers(self, slug: FromPath[str]) -> list[str]:
+        return await services.co_organisers(slug)
+
+    @post(
+        "/{slug:str}/organisers",
+        summary="Add a co-organiser by email",
+        guards=[manages_event],
+        status_code=200,
+    )
+    async def add_co_organiser(self, slug: FromPath[str], data: JSONBody[CoOrganiser]) -> list[str]:
+        return await services.add_co_organiser(slug, data.email)
+
+    @delete(
+        "/{slug:str}/organisers/{email:str}",
+        summary="Remove a co-organiser",
+        guards=[manages_event],
+        status_code=200,
+    )
+    async def remove_co_organiser(self, slug: FromPath[str], email: FromPath[str]) -> list[str]:
+        return await services.remove_co_organiser(slug, email)
+
+
+def _catalogue_params(request: Request[Any, Any, Any]) -> dict[str, str]:
+    params = request.query_params
+    return {name: params[name] for name in CATALOGUE_PARAMS if params.get(name)}
+
+
+class EventPagesController(Controller):
+    path = "/events"
+    include_in_schema = False
+
+    @get("/", name="catalogue")
+    async def catalogue(self, request: Request[Any, Any, Any]) -> Template:
+        filters = _catalogue_params(request)
+        field_errors: dict[str, str] = {}
+        events: list[EventView] = []
+        total = 0
+        query = CatalogueQuery()
+        try:
+            query = await parse_catalogue_query(dict(request.query_params))
+        except ValidationFailed as failed:
+            field_errors = {e.field: e.message for e in failed.errors}
+        else:
+            events, total = await services.list_events(query, now=utcnow())
+        return Template(
+            template_name="events/catalogue.html",
+            context={
+                "events": events,
+                "total": total,
+                "query": query,
+                "filters": filters,
+                "field_errors": field_errors,
+                "regions": await services.regions(),
+                "sectors": await services.sectors(),
+            },
+            status_code=422 if field_errors else 200,
+        )
+
+    @get("/{slug:str}", name="event")
+    async def event_page(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+        event = await services.get_public_event(slug, _viewer(request))
+        now = utcnow()
+        return Template(
+            template_name="events/detail.html",
+            context={
+                "event": event,
+                "now": now,
+                "registration_open": event.registration_is_open(now),
+                "regions": {c.code: c for c in await services.regions()},
+                "sectors": {c.code: c for c in await services.sectors()},
+            },
+        )

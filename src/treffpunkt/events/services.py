@@ -1,0 +1,489 @@
+"""Scheduling rules: drafts, edits, publication, rescheduling, cancellation, the catalogue."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from piccolo.columns.combination import And
+from piccolo.custom_types import Combinable
+
+from treffpunkt.accounts.services import CurrentOrganiser, normalise_email, organiser_by_email
+from treffpunkt.db import DB
+from treffpunkt.errors import Conflict, ErrorCollector, NotFound
+from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
+from treffpunkt.events.tables import Event, EventOrganiser, EventSector, Region, Sector
+from treffpunkt.settings import get_settings
+from treffpunkt.text import fold, slugify
+
+PUBLIC_STATUSES = ("published", "cancelled")
+# Fields whose change attendees must see in their calendars: they raise SEQUENCE.
+CALENDAR_FIELDS = ("starts_at", "ends_at", "timezone", "format", "venue", "online_url")
+MAX_SEARCH_WORDS = 8
+_SLUG_ALPHABET = "".join(c for c in string.ascii_lowercase + string.digits if c not in "ilo01")
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One event as services hand it out: its stored state plus its sectors."""
+
+    id: int
+    slug: str
+    calendar_uid: str
+    sequence: int
+    title: str
+    summary: str
+    description: str
+    kind: str
+    format: str
+    region: str
+    locality: str
+    venue: Venue | None
+    online_url: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    capacity: int | None
+    seats_taken: int
+    waitlist: bool
+    requires_approval: bool
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    status: str
+    cancellation_reason: str
+    contact_name: str
+    contact_email: str
+    owner: int
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    cancelled_at: datetime | None
+    sectors: list[str] = field(default_factory=list)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def seats_left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def is_finished(self, now: datetime) -> bool:
+        return self.ends_at <= now
+
+    def registration_is_open(self, now: datetime) -> bool:
+        return (
+            self.status == "published"
+            and not self.is_finished(now)
+            and (self.registration_opens_at is None or self.registration_opens_at <= now)
+            and (self.registration_closes_at is None or now < self.registration_closes_at)
+        )
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    q: str = ""
+    region: str | None = None
+    sector: str | None = None
+    kind: str | None = None
+    format: str | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+    include_past: bool = False
+    limit: int = 20
+    offset: int = 0
+
+
+_EVENT_COLUMNS = [f.name for f in fields(EventView) if f.name not in {"venue", "sectors"}]
+_VENUE_COLUMNS = {
+    "name": "venue_name",
+    "street": "venue_street",
+    "postal_code": "venue_postal_code",
+    "city": "venue_city",
+}
+
+
+def _view(row: dict[str, Any], sectors: list[str]) -> EventView:
+    venue_values = {key: row[column] for key, column in _VENUE_COLUMNS.items()}
+    venue = Venue(**venue_values) if any(venue_values.values()) else None
+    return EventView(
+        **{name: row[name] for name in _EVENT_COLUMNS}, venue=venue, sectors=sorted(sectors)
+    )
+
+
+async def _sectors_of(event_ids: list[int]) -> dict[int, list[str]]:
+    by_event: dict[int, list[str]] = {event_id: [] for event_id in event_ids}
+    if event_ids:
+        rows = await EventSector.select(EventSector.event, EventSector.sector).where(
+            EventSector.event.is_in(event_ids)
+        )
+        for row in rows:
+            by_event[row["event"]].append(row["sector"])
+    return by_event
+
+
+async def _views(rows: list[dict[str, Any]]) -> list[EventView]:
+    sectors = await _sectors_of([row["id"] for row in rows])
+    return [_view(row, sectors[row["id"]]) for row in rows]
+
+
+async def get_event(slug: str) -> EventView:
+    row = await Event.select().where(Event.slug == slug).first()
+    if row is None:
+        raise NotFound(f"no event {slug!r}", code="event_not_found")
+    return (await _views([row]))[0]
+
+
+async def get_public_event(slug: str, viewer: CurrentOrganiser | None = None) -> EventView:
+    """Drafts are visible only to those who manage them; to everyone else they do not exist."""
+    event = await get_event(slug)
+    if event.status == "draft" and not (viewer and await _manages(event, viewer)):
+        raise NotFound(f"no event {slug!r}", code="event_not_found")
+    return event
+
+
+async def _manages(event: EventView, organiser: CurrentOrganiser) -> bool:
+    if organiser.is_admin or event.owner == organiser.id:
+        return True
+    return bool(
+        await EventOrganiser.exists().where(
+            (EventOrganiser.event == event.id) & (EventOrganiser.organiser == organiser.id)
+        )
+    )
+
+
+async def may_manage(slug: str, organiser: CurrentOrganiser) -> bool | None:
+    """Whether the organiser manages the event; None when there is no such event."""
+    row = await Event.select(Event.id, Event.owner).where(Event.slug == slug).first()
+    if row is None:
+        return None
+    if organiser.is_admin or row["owner"] == organiser.id:
+        return True
+    return bool(
+        await EventOrganiser.exists().where(
+            (EventOrganiser.event == row["id"]) & (EventOrganiser.organiser == organiser.id)
+        )
+    )
+
+
+def _is_web_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+async def _check(data: EventCreate) -> None:
+    """Every scheduling rule at once, so a form can show all problems together."""
+    problems = ErrorCollector()
+    if data.ends_at <= data.starts_at:
+        problems.add("ends_at", "must be after starts_at")
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.add("timezone", f"{data.timezone!r} is not an IANA timezone such as Europe/Berlin")
+    if not await Region.exists().where(Region.code == data.region):
+        problems.add("region", f"unknown region {data.region!r}")
+    known = {row["code"] for row in await Sector.select(Sector.code)}
+    unknown = sorted(set(data.sectors) - known)
+    if unknown:
+        problems.add("sectors", f"unknown sectors: {', '.join(unknown)}")
+    if len(set(data.sectors)) != len(data.sectors):
+        problems.add("sectors", "lists a sector twice")
+    if data.format in {"online", "hybrid"} and not data.online_url:
+        problems.add("online_url", f"is required for {data.format} events")
+    if data.online_url and not _is_web_url(data.online_url):
+        problems.add("online_url", "must be an http or https address")
+    if data.format in {"in_person", "hybrid"} and not (
+        data.venue and data.venue.name.strip() and data.venue.city.strip()
+    ):
+        problems.add("venue", f"needs at least a name and a city for {data.format} events")
+    opens, closes = data.registration_opens_at, data.registration_closes_at
+    if closes is not None and closes > data.ends_at:
+        problems.add("registration_closes_at", "must be no later than the event ends")
+    if opens is not None and closes is not None and opens >= closes:
+        problems.add("registration_opens_at", "must be before registration_closes_at")
+    if opens is not None and opens >= data.ends_at:
+        problems.add("registration_opens_at", "must be before the event ends")
+    if data.contact_email and "@" not in data.contact_email:
+        problems.add("contact_email", "must be an email address")
+    problems.raise_if_any()
+
+
+async def _search_text(data: EventCreate) -> str:
+    region = (
+        await Region.select(Region.name_de, Region.name_en)
+        .where(Region.code == data.region)
+        .first()
+    )
+    venue = data.venue or Venue()
+    parts = [data.title, data.summary, data.description, data.locality, venue.name, venue.city]
+    if region:
+        parts += [region["name_de"], region["name_en"]]
+    return fold(" ".join(p for p in parts if p))
+
+
+async def _columns(data: EventCreate) -> dict[str, Any]:
+    venue = data.venue or Venue()
+    return {
+        "title": data.title.strip(),
+        "summary": data.summary.strip(),
+        "description": data.description,
+        "kind": data.kind,
+        "format": data.format,
+        "region": data.region,
+        "locality": data.locality.strip(),
+        **{column: getattr(venue, key).strip() for key, column in _VENUE_COLUMNS.items()},
+        "online_url": data.online_url.strip(),
+        "starts_at": _utc(data.starts_at),
+        "ends_at": _utc(data.ends_at),
+        "timezone": data.timezone,
+        "capacity": data.capacity,
+        "waitlist": data.waitlist,
+        "requires_approval": data.requires_approval,
+        "registration_opens_at": _utc(data.registration_opens_at),
+        "registration_closes_at": _utc(data.registration_closes_at),
+        "contact_name": data.contact_name.strip(),
+        "contact_email": normalise_email(data.contact_email),
+        "search_text": await _search_text(data),
+    }
+
+
+def _new_slug(title: str) -> str:
+    suffix = "".join(secrets.choice(_SLUG_ALPHABET) for _ in range(6))
+    return f"{slugify(title) or 'event'}-{suffix}"
+
+
+def _new_calendar_uid() -> str:
+    host = urlsplit(get_settings().base_url).hostname or "treffpunkt"
+    return f"event-{secrets.token_hex(16)}@{host}"
+
+
+async def create_event(data: EventCreate, owner: CurrentOrganiser, *, now: datetime) -> EventView:
+    await _check(data)
+    columns = await _columns(data)
+    async with DB.transaction():
+        rows = await Event.insert(
+            Event(
+                **columns,
+                slug=_new_slug(data.title),
+                calendar_uid=_new_calendar_uid(),
+                owner=owner.id,
+                created_at=now,
+                updated_at=now,
+            )
+        ).returning(Event.id, Event.slug)
+        await EventSector.insert(
+            *[EventSector(event=rows[0]["id"], sector=code) for code in data.sectors]
+        )
+    return await get_event(rows[0]["slug"])
+
+
+def _as_create(event: EventView) -> EventCreate:
+    return EventCreate(
+        **{f: getattr(event, f) for f in EventCreate.__struct_fields__ if f != "sectors"},
+        sectors=list(event.sectors),
+    )
+
+
+def _refuse_if_cancelled(event: EventView) -> None:
+    if event.status == "cancelled":
+        raise Conflict("the event is cancelled and can no longer change", code="event_cancelled")
+
+
+async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> EventView:
+    """Apply a partial change; a change of time or place raises SEQUENCE once it is public."""
+    event = await get_event(slug)
+    _refuse_if_cancelled(event)
+    sent = {
+        name: value
+        for name, value in msgspec.structs.asdict(changes).items()
+        if value is not msgspec.UNSET
+    }
+    before = _as_create(event)
+    after = msgspec.structs.replace(before, **sent)
+    await _check(after)
+    calendar_changed = any(
+        getattr(before, name) != getattr(after, name) for name in CALENDAR_FIELDS if name in sent
+    )
+    columns = await _columns(after)
+    async with DB.transaction():
+        await Event.update(**columns, updated_at=now).where(Event.id == event.id)
+        if calendar_changed and event.status == "published":
+            await Event.update({Event.sequence: Event.sequence + 1}).where(Event.id == event.id)
+        if "sectors" in sent and set(after.sectors) != set(event.sectors):
+            await EventSector.delete().where(EventSector.event == event.id)
+            await EventSector.insert(
+                *[EventSector(event=event.id, sector=code) for code in after.sectors]
+            )
+    return await get_event(slug)
+
+
+async def publish_event(slug: str, *, now: datetime) -> EventView:
+    event = await get_event(slug)
+    _refuse_if_cancelled(event)
+    if event.status == "published":
+        return event
+    if event.is_finished(now):
+        raise Conflict("the event is over and cannot be published", code="event_finished")
+    await _check(_as_create(event))
+    await Event.update(
+        {Event.status: "published", Event.published_at: now, Event.updated_at: now}
+    ).where((Event.id == event.id) & (Event.status == "draft"))
+    return await get_event(slug)
+
+
+async def cancel_event(slug: str, reason: str, *, now: datetime) -> EventView:
+    event = await get_event(slug)
+    _refuse_if_cancelled(event)
+    if event.status == "draft":
+        raise Conflict(
+            "a draft is not public: delete it instead of cancelling it", code="event_not_published"
+        )
+    await Event.update(
+        {
+            Event.status: "cancelled",
+            Event.cancellation_reason: reason.strip(),
+            Event.cancelled_at: now,
+            Event.updated_at: now,
+            Event.sequence: Event.sequence + 1,
+        }
+    ).where((Event.id == event.id) & (Event.status == "published"))
+    return await get_event(slug)
+
+
+async def delete_draft(slug: str) -> None:
+    event = await get_event(slug)
+    if event.status != "draft":
+        raise Conflict(
+            "only drafts can be deleted; cancel a published event instead", code="event_not_draft"
+        )
+    await Event.delete().where((Event.id == event.id) & (Event.status == "draft"))
+
+
+def _catalogue_filter(query: CatalogueQuery, now: datetime) -> Combinable:
+    conditions: list[Combinable] = [Event.status.is_in(list(PUBLIC_STATUSES))]
+    if not query.include_past:
+        conditions.append(Event.ends_at > now)
+    if query.region:
+        conditions.append(Event.region == query.region)
+    if query.kind:
+        conditions.append(Event.kind == query.kind)
+    if query.format:
+        conditions.append(Event.format == query.format)
+    if query.starts_after:
+        conditions.append(Event.starts_at >= query.starts_after.astimezone(UTC))
+    if query.starts_before:
+        conditions.append(Event.starts_at < query.starts_before.astimezone(UTC))
+    if query.sector:
+        conditions.append(
+            Event.id.is_in(
+                EventSector.select(EventSector.event).where(EventSector.sector == query.sector)
+            )
+        )
+    for word in search_words(query.q):
+        conditions.append(Event.search_text.like(f"%{word}%"))
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = And(combined, condition)
+    return combined
+
+
+def search_words(q: str) -> list[str]:
+    """The folded words of a search, without LIKE wildcards a person cannot mean."""
+    words = [w.strip("%_\\") for w in fold(q).replace("%", " ").replace("_", " ").split()]
+    return [w for w in words if w][:MAX_SEARCH_WORDS]
+
+
+async def list_events(query: CatalogueQuery, *, now: datetime) -> tuple[list[EventView], int]:
+    """One page of the public catalogue, soonest first, and how many match in all."""
+    condition = _catalogue_filter(query, now)
+    total = await Event.count().where(condition)
+    rows = (
+        await Event.select()
+        .where(condition)
+        .order_by(Event.starts_at, Event.id)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    return await _views(rows), total
+
+
+async def events_managed_by(organiser: CurrentOrganiser) -> list[EventView]:
+    query = Event.select().order_by(Event.starts_at, Event.id)
+    if not organiser.is_admin:
+        query = query.where(
+            (Event.owner == organiser.id)
+            | Event.id.is_in(
+                EventOrganiser.select(EventOrganiser.event).where(
+                    EventOrganiser.organiser == organiser.id
+                )
+            )
+        )
+    return await _views(await query)
+
+
+async def add_co_organiser(slug: str, email: str) -> list[str]:
+    event = await get_event(slug)
+    organiser = await organiser_by_email(email)
+    if organiser is None:
+        raise NotFound(f"no active organiser with the email {email}", code="organiser_not_found")
+    if organiser.id != event.owner and not await EventOrganiser.exists().where(
+        (EventOrganiser.event == event.id) & (EventOrganiser.organiser == organiser.id)
+    ):
+        await EventOrganiser.insert(EventOrganiser(event=event.id, organiser=organiser.id))
+    return await co_organisers(slug)
+
+
+async def remove_co_organiser(slug: str, email: str) -> list[str]:
+    event = await get_event(slug)
+    organiser = await organiser_by_email(email)
+    if organiser is not None:
+        await EventOrganiser.delete().where(
+            (EventOrganiser.event == event.id) & (EventOrganiser.organiser == organiser.id)
+        )
+    return await co_organisers(slug)
+
+
+async def co_organisers(slug: str) -> list[str]:
+    rows = (
+        await EventOrganiser.select(EventOrganiser.organiser.email.as_alias("email"))
+        .where(EventOrganiser.event.slug == slug)
+        .order_by(EventOrganiser.organiser.email)
+    )
+    return [row["email"] for row in rows]
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    name_de: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        return self.name_de if language == "de" else self.name_en
+
+
+async def regions() -> list[Choice]:
+    rows = await Region.select(Region.code, Region.name_de, Region.name_en).order_by(
+        Region.position
+    )
+    return [Choice(**row) for row in rows]
+
+
+async def sectors() -> list[Choice]:
+    rows = await Sector.select(Sector.code, Sector.name_de, Sector.name_en).order_by(
+        Sector.position
+    )
+    return [Choice(**row) for row in rows]

@@ -1,0 +1,96 @@
+"""Languages: the per-request language, gettext catalogues and locale-aware formatting.
+
+The language lives in a ContextVar so that concurrent requests (and mails rendered by the
+worker) never see each other's language; nothing is installed globally per request.
+"""
+
+from __future__ import annotations
+
+import gettext as gettext_module
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time
+
+from treffpunkt.settings import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR
+
+DOMAIN = "messages"
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+
+@cache
+def translations(language: str) -> gettext_module.NullTranslations:
+    return gettext_module.translation(
+        DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
+    )
+
+
+def gettext(message: str) -> str:
+    return translations(current_language.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_language.get()).ngettext(singular, plural, n)
+
+
+def supported(language: str | None) -> str | None:
+    """The supported language a code such as "de-AT" or "EN" stands for, if any."""
+    if not language:
+        return None
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in LANGUAGES else None
+
+
+def negotiate(accept_language: str | None) -> str:
+    """Pick de or en from an Accept-Language header, honouring its q-values."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = (piece.strip() for piece in part.partition(";"))
+        try:
+            quality = float(params.removeprefix("q=")) if params else 1.0
+        except ValueError:
+            continue
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, position, tag))
+    preferences = [tag for *_, tag in sorted(weighted)]
+    try:
+        chosen = Locale.negotiate(preferences, list(LANGUAGES), sep="-")
+    except (UnknownLocaleError, ValueError):
+        chosen = None
+    return chosen.language if chosen else DEFAULT_LANGUAGE
+
+
+@contextmanager
+def language(code: str) -> Iterator[None]:
+    """Render something (a mail, say) in one person's language, whatever the request's is."""
+    token = current_language.set(supported(code) or DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        current_language.reset(token)
+
+
+def format_day(moment: datetime) -> str:
+    return format_date(moment, "full", locale=current_language.get())
+
+
+def format_short(moment: datetime) -> str:
+    return format_datetime(moment, "medium", locale=current_language.get())
+
+
+def format_clock(moment: datetime) -> str:
+    return format_time(moment, "short", locale=current_language.get())
+
+
+def format_span(start: datetime, end: datetime) -> str:
+    """A human span in the times' own zone: one day with two clock times, or two dates."""
+    zone = start.tzname() or ""
+    if start.date() == end.date():
+        return f"{format_day(start)}, {format_clock(start)}–{format_clock(end)} {zone}".strip()
+    return f"{format_short(start)} – {format_short(end)} {zone}".strip()

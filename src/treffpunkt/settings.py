@@ -1,0 +1,101 @@
+"""Settings, read once from the environment, with safe defaults for development."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+DEFAULT_TIMEZONE = "Europe/Berlin"
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+
+# A process-wide fallback so that every worker of one development server signs alike.
+_DEVELOPMENT_SECRET = secrets.token_urlsafe(32)
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; raised at start-up, never per request."""
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    base_url: str
+    secret_key: str
+    smtp_url: str | None
+    mail_from: str
+    production: bool
+    secure_cookies: bool
+    log_level: str
+    db_pool_size: int
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+
+def load_settings() -> Settings:
+    production = _flag("TREFFPUNKT_PRODUCTION", False)
+    secret_key = os.environ.get("TREFFPUNKT_SECRET_KEY", "")
+    if not secret_key:
+        if production:
+            raise SettingsError(
+                "TREFFPUNKT_SECRET_KEY is required when TREFFPUNKT_PRODUCTION is on"
+            )
+        secret_key = os.environ.setdefault("TREFFPUNKT_SECRET_KEY", _DEVELOPMENT_SECRET)
+    elif len(secret_key) < 32:
+        raise SettingsError("TREFFPUNKT_SECRET_KEY must be at least 32 characters long")
+    base_url = os.environ.get("TREFFPUNKT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    database_url = os.environ.get(
+        "TREFFPUNKT_DATABASE_URL", f"sqlite:///{Path.cwd() / 'treffpunkt.sqlite3'}"
+    )
+    if not database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+        raise SettingsError(
+            "TREFFPUNKT_DATABASE_URL must start with sqlite:///, postgres:// or postgresql://"
+        )
+    return Settings(
+        database_url=database_url,
+        base_url=base_url,
+        secret_key=secret_key,
+        smtp_url=os.environ.get("TREFFPUNKT_SMTP_URL") or None,
+        mail_from=os.environ.get("TREFFPUNKT_MAIL_FROM", "treffpunkt@localhost"),
+        production=production,
+        secure_cookies=_flag("TREFFPUNKT_SECURE_COOKIES", base_url.startswith("https://")),
+        log_level=os.environ.get("TREFFPUNKT_LOG_LEVEL", "INFO").upper(),
+        db_pool_size=_int("TREFFPUNKT_DB_POOL_SIZE", 10),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,122 @@
+"""The application factory: every route, middleware and plugin is wired here and only here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import ResponseHeader
+from litestar.logging.config import StructLoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.logging import LoggingMiddlewareConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.static_files import create_static_files_router
+from piccolo.engine.postgres import PostgresEngine
+
+from treffpunkt.accounts.controllers import AccountPagesController
+from treffpunkt.db import DB
+from treffpunkt.events.controllers import EventApiController, EventPagesController
+from treffpunkt.settings import STATIC_DIR, get_settings
+from treffpunkt.web.auth import OrganiserAuthentication, derived_key
+from treffpunkt.web.errors import EXCEPTION_HANDLERS
+from treffpunkt.web.pages import front_door, health, set_request_language, switch_language
+from treffpunkt.web.templating import template_config
+
+SESSION_COOKIE = "treffpunkt_session"
+CSRF_COOKIE = "treffpunkt_csrf"
+UNLOGGED_PATHS = ["^/health", "^/static/"]
+SECURITY_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(
+        name="Content-Security-Policy",
+        value="default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'",
+    ),
+]
+
+
+@asynccontextmanager
+async def database_pool(_: Litestar) -> AsyncIterator[None]:
+    """One connection pool per process; SQLite opens a connection per query instead."""
+    if not isinstance(DB, PostgresEngine):
+        yield
+        return
+    await DB.start_connection_pool(min_size=1, max_size=get_settings().db_pool_size)
+    try:
+        yield
+    finally:
+        await DB.close_connection_pool()
+
+
+def _logging() -> StructlogPlugin:
+    # Only method, path and status: bodies, headers and cookies carry personal data.
+    return StructlogPlugin(
+        StructlogConfig(
+            structlog_logging_config=StructLoggingConfig(log_exceptions="always"),
+            middleware_logging_config=LoggingMiddlewareConfig(
+                request_log_fields=["method", "path"],
+                response_log_fields=["status_code"],
+                exclude=UNLOGGED_PATHS,
+            ),
+        )
+    )
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    sessions = CookieBackendConfig(
+        secret=derived_key(settings.secret_key, "session"),
+        key=SESSION_COOKIE,
+        max_age=14 * 24 * 3600,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    return Litestar(
+        route_handlers=[
+            front_door,
+            health,
+            switch_language,
+            EventApiController,
+            EventPagesController,
+            AccountPagesController,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+        ],
+        lifespan=[database_pool],
+        before_request=set_request_language,
+        middleware=[sessions.middleware, DefineMiddleware(OrganiserAuthentication)],
+        csrf_config=CSRFConfig(
+            secret=derived_key(settings.secret_key, "csrf").hex(),
+            cookie_name=CSRF_COOKIE,
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=["^/api/"],
+        ),
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        response_headers=SECURITY_HEADERS,
+        plugins=[_logging()],
+        openapi_config=OpenAPIConfig(
+            title="Treffpunkt API",
+            version="1",
+            description="Regional workshops and networking meetings: catalogue, scheduling, "
+            "registration. Organiser calls take `Authorization: Bearer <token>`.",
+            path="/schema",
+            render_plugins=[],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", bearer_format="token"
+                    )
+                }
+            ),
+        ),
+        debug=False,
+    )

@@ -1,0 +1,80 @@
+"""Who is calling: bearer tokens on the API, a cookie session in the browser; and guards."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id, organiser_for_token
+from treffpunkt.errors import NotFound
+from treffpunkt.events.services import may_manage
+
+SESSION_USER = "organiser_id"
+SESSION_EPOCH = "epoch"
+
+
+def derived_key(secret: str, purpose: str, length: int = 32) -> bytes:
+    """A separate key per purpose (sessions, CSRF, check-in codes) from the one secret."""
+    return hashlib.sha256(f"treffpunkt:{purpose}:{secret}".encode()).digest()[:length]
+
+
+class OrganiserAuthentication(AbstractAuthenticationMiddleware):
+    """Sets `request.user` to the calling organiser, or None for the public; never refuses."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        if connection.url.path.startswith("/api/"):
+            scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                organiser = await organiser_for_token(token.strip())
+                if organiser is None:
+                    raise NotAuthorizedException("the API token is invalid or revoked")
+                return AuthenticationResult(user=organiser, auth="token")
+            return AuthenticationResult(user=None, auth=None)
+        session = connection.scope.get("session")
+        if not isinstance(session, dict):
+            return AuthenticationResult(user=None, auth=None)
+        organiser_id = session.get(SESSION_USER)
+        if isinstance(organiser_id, int):
+            organiser = await organiser_by_id(organiser_id)
+            if organiser is not None and organiser.session_epoch == session.get(SESSION_EPOCH):
+                return AuthenticationResult(user=organiser, auth="session")
+        return AuthenticationResult(user=None, auth=None)
+
+
+def current_organiser(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentOrganiser:
+    organiser = connection.scope.get("user")
+    if not isinstance(organiser, CurrentOrganiser):
+        raise NotAuthorizedException("sign in, or send an API token as 'Authorization: Bearer …'")
+    return organiser
+
+
+async def requires_organiser(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    current_organiser(connection)
+
+
+async def requires_admin(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    if not current_organiser(connection).is_admin:
+        raise PermissionDeniedException("only admins may do this")
+
+
+async def manages_event(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """The caller owns, co-organises or (as admin) oversees the event in the path."""
+    organiser = current_organiser(connection)
+    allowed = await may_manage(connection.path_params["slug"], organiser)
+    if allowed is None:
+        raise NotFound(f"no event {connection.path_params['slug']!r}", code="event_not_found")
+    if not allowed:
+        raise PermissionDeniedException("you do not manage this event")

@@ -1,0 +1,145 @@
+"""One table from failures to HTTP: problem details (RFC 9457) for the API, pages for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+
+from treffpunkt.errors import Conflict, DomainError, NotFound, ValidationFailed
+from treffpunkt.i18n import gettext as _
+
+PROBLEM_JSON = "application/problem+json"
+logger = structlog.get_logger("treffpunkt.errors")
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    ValidationFailed: 422,
+    NotFound: 404,
+    Conflict: 409,
+}
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+TITLE_BY_STATUS = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+
+def status_for(error: DomainError) -> int:
+    for error_type in type(error).__mro__:
+        if error_type in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[error_type]
+    return 400
+
+
+def wants_problem_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith(("/api/", "/schema", "/health"))
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": f"urn:treffpunkt:problem:{code}",
+        "title": TITLE_BY_STATUS.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+    return Template(
+        template_name="errors/error.html",
+        context={"status": status, "detail": detail},
+        status_code=status,
+        media_type=MediaType.HTML,
+    )
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = status_for(exc)
+    if not wants_problem_json(request):
+        return error_page(request, status, exc.message)
+    errors = None
+    if isinstance(exc, ValidationFailed):
+        errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    return problem(status, exc.code, exc.message, errors=errors)
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            found.append({"field": str(item.get("key") or "body"), "message": str(item["message"])})
+    return found
+
+
+def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException) and not wants_problem_json(request):
+        return Redirect(path=f"/login?next={request.url.path}")
+    if not wants_problem_json(request):
+        return error_page(
+            request, status, exc.detail if status < 500 else _("Something went wrong.")
+        )
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail
+        return problem(422, "validation_error", detail, errors=errors)
+    headers = dict(exc.headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="treffpunkt"')
+    return problem(status, CODE_BY_STATUS.get(status, "error"), exc.detail, headers=headers)
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error", path=request.url.path, method=request.method)
+    if not wants_problem_json(request):
+        return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong."))
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "An unexpected error occurred."
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    DomainError: on_domain_error,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}
