@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from treffpunkt.accounts import services
 from treffpunkt.accounts.schemas import LoginForm
+from treffpunkt.clock import utcnow
 from treffpunkt.events.services import events_managed_by
 from treffpunkt.i18n import gettext as _
 from treffpunkt.web.auth import SESSION_EPOCH, SESSION_USER, current_organiser, requires_organiser
@@ -70,5 +71,5 @@ class AccountPagesController(Controller):
         organiser = current_organiser(request)
         return Template(
             template_name="accounts/home.html",
-            context={"events": await events_managed_by(organiser)},
+            context={"events": await events_managed_by(organiser), "now": utcnow()},
         )

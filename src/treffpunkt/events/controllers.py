@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Template
 
@@ -193,15 +193,15 @@ class EventApiController(Controller):
         "/",
         summary="List the public catalogue",
         description="Published (and cancelled) events that are not over, soonest first.",
-        dependencies={"query": Provide(provide_catalogue_query)},
+        dependencies={"catalogue": Provide(provide_catalogue_query)},
     )
-    async def list_events(self, query: CatalogueQuery) -> EventPage:
-        events, total = await services.list_events(query, now=utcnow())
+    async def list_events(self, catalogue: NamedDependency[CatalogueQuery]) -> EventPage:
+        events, total = await services.list_events(catalogue, now=utcnow())
         return EventPage(
             items=[event_out(e) for e in events],
             total=total,
-            limit=query.limit,
-            offset=query.offset,
+            limit=catalogue.limit,
+            offset=catalogue.offset,
         )
 
     @post("/", summary="Create a draft event", guards=[requires_organiser], status_code=201)

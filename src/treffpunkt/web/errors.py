@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -19,7 +18,6 @@ from treffpunkt.errors import Conflict, DomainError, NotFound, ValidationFailed
 from treffpunkt.i18n import gettext as _
 
 PROBLEM_JSON = "application/problem+json"
-logger = structlog.get_logger("treffpunkt.errors")
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ValidationFailed: 422,
@@ -130,7 +128,7 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    logger.exception("unhandled error", path=request.url.path, method=request.method)
+    """Litestar has logged the traceback already; the caller learns nothing internal."""
     if not wants_problem_json(request):
         return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong."))
     return problem(

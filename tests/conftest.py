@@ -1,0 +1,106 @@
+"""Test set-up: one real database per run (SQLite file or PostgreSQL), migrated, emptied per test.
+
+The engine comes from TREFFPUNKT_DATABASE_URL, which `make test` sets once for SQLite and once
+for PostgreSQL; without it the tests use a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+_scratch = Path(tempfile.mkdtemp(prefix="treffpunkt-tests-"))
+os.environ.setdefault("TREFFPUNKT_DATABASE_URL", f"sqlite:///{_scratch / 'test.sqlite3'}")
+os.environ.setdefault("TREFFPUNKT_SECRET_KEY", "test-secret-" + "x" * 40)
+os.environ.setdefault("TREFFPUNKT_BASE_URL", "http://testserver")
+
+import httpx  # noqa: E402
+from litestar import Litestar  # noqa: E402
+
+from treffpunkt.settings import get_settings  # noqa: E402
+
+# Child tables first, so that emptying never trips a foreign key.
+TABLES = ("event_organiser", "event_sector", "event", "api_token", "organiser")
+
+
+def is_postgres() -> bool:
+    return get_settings().is_postgres
+
+
+async def _recreate_postgres_database(url: str) -> None:
+    import asyncpg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+def _recreate_database() -> None:
+    url = get_settings().database_url
+    if is_postgres():
+        asyncio.run(_recreate_postgres_database(url))
+    else:
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+
+
+# Before any test module imports the engine, which would ask a missing database its version.
+_recreate_database()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[None]:
+    from treffpunkt.cli import apply_migrations
+
+    assert asyncio.run(apply_migrations(quiet=True)), "migrations failed"
+    yield
+
+
+async def empty_tables() -> None:
+    from treffpunkt.db import DB
+
+    if is_postgres():
+        await DB.run_ddl(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        for table in TABLES:
+            await DB.run_ddl(f"DELETE FROM {table}")
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(database: None) -> Iterator[None]:
+    asyncio.run(empty_tables())
+    yield
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def app() -> Litestar:
+    from treffpunkt.web.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A same-loop client, so the app and the test share one database pool and transaction."""
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http,
+    ):
+        yield http
