@@ -38,7 +38,12 @@ def event_payload(days_ahead: int = 10, **overrides: Any) -> dict[str, Any]:
         "format": "in_person",
         "region": "DE-SN",
         "sectors": ["education"],
-        "venue": {"name": "Rathaus", "street": "Markt 1", "postal_code": "01067", "city": "Dresden"},
+        "venue": {
+            "name": "Rathaus",
+            "street": "Markt 1",
+            "postal_code": "01067",
+            "city": "Dresden",
+        },
         "starts_at": starts_at.isoformat(),
         "ends_at": (starts_at + timedelta(hours=3)).isoformat(),
         "timezone": "Europe/Berlin",

@@ -10,7 +10,9 @@ from tests import factories
 pytestmark = pytest.mark.anyio
 
 
-async def test_creating_an_event_answers_201_with_a_draft_and_a_slug(client: httpx.AsyncClient) -> None:
+async def test_creating_an_event_answers_201_with_a_draft_and_a_slug(
+    client: httpx.AsyncClient,
+) -> None:
     _, auth = await factories.organiser_with_token()
 
     response = await client.post("/api/v1/events", json=factories.event_payload(), headers=auth)
@@ -35,7 +37,9 @@ async def test_event_times_are_answered_in_the_event_timezone(client: httpx.Asyn
     assert body["ends_at"] == "2030-07-01T12:00:00+02:00"
 
 
-async def test_rescheduling_a_published_event_raises_its_sequence(client: httpx.AsyncClient) -> None:
+async def test_rescheduling_a_published_event_raises_its_sequence(
+    client: httpx.AsyncClient,
+) -> None:
     owner, auth = await factories.organiser_with_token()
     event = await factories.event(owner)
 
