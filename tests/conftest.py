@@ -64,11 +64,10 @@ _recreate_database()
 
 
 @pytest.fixture(scope="session", autouse=True)
-def database() -> Iterator[None]:
+def database() -> None:
     from treffpunkt.cli import apply_migrations
 
     assert asyncio.run(apply_migrations(quiet=True)), "migrations failed"
-    yield
 
 
 async def empty_tables() -> None:
@@ -78,13 +77,12 @@ async def empty_tables() -> None:
         await DB.run_ddl(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     else:
         for table in TABLES:
-            await DB.run_ddl(f"DELETE FROM {table}")
+            await DB.run_ddl(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
 
 @pytest.fixture(autouse=True)
-def clean_tables(database: None) -> Iterator[None]:
+def clean_tables(database: None) -> None:
     asyncio.run(empty_tables())
-    yield
 
 
 @pytest.fixture
