@@ -31,7 +31,16 @@ from litestar import Litestar  # noqa: E402
 from treffpunkt.settings import get_settings  # noqa: E402
 
 # Child tables first, so that emptying never trips a foreign key.
-TABLES = ("event_organiser", "event_sector", "event", "api_token", "organiser")
+TABLES = (
+    "outbox_message",
+    "registration_question",
+    "registration",
+    "event_organiser",
+    "event_sector",
+    "event",
+    "api_token",
+    "organiser",
+)
 
 
 def is_postgres() -> bool:

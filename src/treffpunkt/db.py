@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import unquote, urlsplit
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from treffpunkt.settings import get_settings
 
@@ -36,5 +40,34 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "treffpunkt.accounts.piccolo_app",
         "treffpunkt.events.piccolo_app",
+        "treffpunkt.registrations.piccolo_app",
+        "treffpunkt.notifications.piccolo_app",
     ]
 )
+
+# SQLite admits one writer at a time; queueing writers here instead of in SQLite's busy
+# handler (which sleeps and retries) keeps latency flat under load. One lock per event loop.
+_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def is_postgres() -> bool:
+    return isinstance(DB, PostgresEngine)
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction that will write: IMMEDIATE and queued on SQLite, plain on PostgreSQL.
+
+    Inside another transaction it joins that one.
+    """
+    if DB.current_transaction.get() is not None:
+        yield
+    elif isinstance(DB, SQLiteEngine):
+        writers = _sqlite_writers.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with writers, DB.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with DB.transaction():
+            yield

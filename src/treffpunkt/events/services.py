@@ -15,7 +15,7 @@ from piccolo.columns.combination import And
 from piccolo.custom_types import Combinable
 
 from treffpunkt.accounts.services import CurrentOrganiser, normalise_email, organiser_by_email
-from treffpunkt.db import DB
+from treffpunkt.db import write_transaction
 from treffpunkt.errors import Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
 from treffpunkt.events.tables import Event, EventOrganiser, EventSector, Region, Sector
@@ -273,7 +273,7 @@ def _new_calendar_uid() -> str:
 async def create_event(data: EventCreate, owner: CurrentOrganiser, *, now: datetime) -> EventView:
     await _check(data)
     columns = await _columns(data)
-    async with DB.transaction():
+    async with write_transaction():
         rows = await Event.insert(
             Event(
                 **columns,
@@ -318,7 +318,7 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
         getattr(before, name) != getattr(after, name) for name in CALENDAR_FIELDS if name in sent
     )
     columns = await _columns(after)
-    async with DB.transaction():
+    async with write_transaction():
         await Event.update(**columns, updated_at=now).where(Event.id == event.id)
         if calendar_changed and event.status == "published":
             await Event.update({Event.sequence: Event.sequence + 1}).where(Event.id == event.id)

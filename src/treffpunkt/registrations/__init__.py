@@ -1,0 +1,1 @@
+"""Registrations: capacity, waiting list, approval, custom questions, self-service, roster."""
