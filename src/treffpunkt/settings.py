@@ -58,6 +58,7 @@ class Settings:
     secure_cookies: bool
     log_level: str
     db_pool_size: int
+    registration_rate_limit: int
 
     @property
     def is_postgres(self) -> bool:
@@ -93,6 +94,7 @@ def load_settings() -> Settings:
         secure_cookies=_flag("TREFFPUNKT_SECURE_COOKIES", base_url.startswith("https://")),
         log_level=os.environ.get("TREFFPUNKT_LOG_LEVEL", "INFO").upper(),
         db_pool_size=_int("TREFFPUNKT_DB_POOL_SIZE", 10),
+        registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 30),
     )
 
 

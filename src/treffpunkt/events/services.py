@@ -302,6 +302,13 @@ def _refuse_if_cancelled(event: EventView) -> None:
         raise Conflict("the event is cancelled and can no longer change", code="event_cancelled")
 
 
+def _adds_seats(before: int | None, after: int | None) -> bool:
+    """Whether a capacity change frees seats (None is unlimited)."""
+    if before is None:
+        return False
+    return after is None or after > before
+
+
 async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> EventView:
     """Apply a partial change; a change of time or place raises SEQUENCE once it is public."""
     event = await get_event(slug)
@@ -322,6 +329,11 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
         await Event.update(**columns, updated_at=now).where(Event.id == event.id)
         if calendar_changed and event.status == "published":
             await Event.update({Event.sequence: Event.sequence + 1}).where(Event.id == event.id)
+        if _adds_seats(event.capacity, after.capacity):
+            # Imported here: registrations build on events, not the other way round.
+            from treffpunkt.registrations.services import fill_free_seats
+
+            await fill_free_seats(event.id, now=now)
         if "sectors" in sent and set(after.sectors) != set(event.sectors):
             await EventSector.delete().where(EventSector.event == event.id)
             await EventSector.insert(

@@ -21,8 +21,13 @@ from piccolo.engine.postgres import PostgresEngine
 from treffpunkt.accounts.controllers import AccountPagesController
 from treffpunkt.db import DB
 from treffpunkt.events.controllers import EventApiController, EventPagesController
+from treffpunkt.registrations.controllers import (
+    RegistrationApiController,
+    SelfServiceApiController,
+)
 from treffpunkt.settings import STATIC_DIR, get_settings
-from treffpunkt.web.auth import OrganiserAuthentication, derived_key
+from treffpunkt.signing import derived_key
+from treffpunkt.web.auth import OrganiserAuthentication
 from treffpunkt.web.errors import EXCEPTION_HANDLERS
 from treffpunkt.web.pages import front_door, health, set_request_language, switch_language
 from treffpunkt.web.templating import template_config
@@ -85,6 +90,8 @@ def create_app() -> Litestar:
             switch_language,
             EventApiController,
             EventPagesController,
+            RegistrationApiController,
+            SelfServiceApiController,
             AccountPagesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -16,11 +15,6 @@ from treffpunkt.events.services import may_manage
 
 SESSION_USER = "organiser_id"
 SESSION_EPOCH = "epoch"
-
-
-def derived_key(secret: str, purpose: str, length: int = 32) -> bytes:
-    """A separate key per purpose (sessions, CSRF, check-in codes) from the one secret."""
-    return hashlib.sha256(f"treffpunkt:{purpose}:{secret}".encode()).digest()[:length]
 
 
 class OrganiserAuthentication(AbstractAuthenticationMiddleware):

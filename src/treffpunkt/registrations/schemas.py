@@ -1,0 +1,140 @@
+"""The registration API's shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+StakeholderGroup = Literal[
+    "public_administration",
+    "politics",
+    "business",
+    "business_development",
+    "municipal_company",
+    "business_association",
+    "regional_association",
+    "research_education",
+    "civil_society",
+    "other",
+]
+STAKEHOLDER_GROUPS: tuple[str, ...] = StakeholderGroup.__args__  # type: ignore[attr-defined]
+Language = Literal["de", "en"]
+Status = Literal["pending", "confirmed", "waitlisted", "declined", "cancelled"]
+STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+QuestionKind = Literal["short_text", "long_text", "single_choice", "multiple_choice", "yes_no"]
+QUESTION_KINDS: tuple[str, ...] = QuestionKind.__args__  # type: ignore[attr-defined]
+
+PersonName = Annotated[str, Meta(min_length=1, max_length=200)]
+EmailAddress = Annotated[str, Meta(min_length=3, max_length=254)]
+Organisation = Annotated[str, Meta(min_length=1, max_length=200)]
+Role = Annotated[str, Meta(max_length=200)]
+Notes = Annotated[str, Meta(max_length=2_000)]
+AnswerValue = str | bool | list[Annotated[str, Meta(max_length=300)]]
+Options = Annotated[list[Annotated[str, Meta(min_length=1, max_length=300)]], Meta(max_length=50)]
+Answers = Annotated[dict[Annotated[str, Meta(max_length=60)], AnswerValue], Meta(max_length=50)]
+
+
+class RegistrationForm(Struct, kw_only=True, forbid_unknown_fields=True):
+    """What a person sends to register; `consent` to the privacy notice must be true."""
+
+    name: PersonName
+    email: EmailAddress
+    organisation: Organisation
+    stakeholder_group: StakeholderGroup
+    consent: bool
+    role: Role = ""
+    notes: Notes = ""
+    answers: Answers = {}
+    language: Language = "de"
+
+
+class ManualRegistration(RegistrationForm, kw_only=True, forbid_unknown_fields=True):
+    """An organiser adds someone by hand; beyond capacity only when they say so."""
+
+    exceed_capacity: bool = False
+
+
+class RegistrationChange(Struct, kw_only=True, forbid_unknown_fields=True):
+    name: PersonName | UnsetType = UNSET
+    organisation: Organisation | UnsetType = UNSET
+    role: Role | UnsetType = UNSET
+    notes: Notes | UnsetType = UNSET
+    answers: Answers | UnsetType = UNSET
+    language: Language | UnsetType = UNSET
+
+
+class OrganiserDecision(Struct, kw_only=True, forbid_unknown_fields=True):
+    exceed_capacity: bool = False
+
+
+class Receipt(Struct, kw_only=True):
+    """The answer to a registration. The secret link goes only to the person's mailbox."""
+
+    event: str
+    status: Status | None
+    waitlist_position: int | None
+    already_registered: bool
+    message: str
+
+
+class EventSummary(Struct, kw_only=True):
+    slug: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    status: str
+    url: str
+
+
+class RegistrationOut(Struct, kw_only=True):
+    event: EventSummary
+    name: str
+    email: str
+    organisation: str
+    stakeholder_group: str
+    role: str
+    notes: str
+    answers: dict[str, AnswerValue]
+    language: str
+    status: Status
+    waitlist_position: int | None
+    checked_in_at: datetime | None
+    created_at: datetime
+
+
+class RosterRow(Struct, kw_only=True):
+    id: int
+    name: str
+    email: str
+    organisation: str
+    stakeholder_group: str
+    role: str
+    notes: str
+    answers: dict[str, AnswerValue]
+    language: str
+    status: Status
+    waitlist_position: int | None
+    checked_in_at: datetime | None
+    created_at: datetime
+    added_by_organiser: bool
+
+
+class RosterPage(Struct, kw_only=True):
+    items: list[RosterRow]
+    total: int
+    limit: int
+    offset: int
+
+
+class QuestionSpec(Struct, kw_only=True, forbid_unknown_fields=True):
+    """One custom question; `options` are the choices of single and multiple choice."""
+
+    key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
+    kind: QuestionKind
+    label: Annotated[str, Meta(min_length=1, max_length=300)]
+    help_text: Annotated[str, Meta(max_length=500)] = ""
+    options: Options = []
+    required: bool = False

@@ -1,0 +1,534 @@
+"""Registering, the waiting list, approval and self-service.
+
+Every change to who holds a seat happens under the event's row lock (PostgreSQL) or the one
+SQLite writer, and seats are claimed by a guarded UPDATE, so confirmed registrations never
+exceed capacity however many requests race. Each change writes its outbox message in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from treffpunkt.accounts.services import normalise_email
+from treffpunkt.db import is_postgres, write_transaction
+from treffpunkt.errors import Conflict, ErrorCollector, NotFound
+from treffpunkt.events.services import EventView, get_event, get_public_event
+from treffpunkt.events.tables import Event
+from treffpunkt.notifications.outbox import enqueue
+from treffpunkt.registrations.questions import checked_answers, questions_of
+from treffpunkt.registrations.schemas import (
+    ManualRegistration,
+    RegistrationChange,
+    RegistrationForm,
+)
+from treffpunkt.registrations.tables import ACTIVE_STATUSES, Registration
+from treffpunkt.settings import get_settings
+from treffpunkt.signing import derived_key
+
+LINK_PURPOSE = "registration-link"
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LOCK_COLUMNS = (
+    Event.id,
+    Event.status,
+    Event.capacity,
+    Event.seats_taken,
+    Event.waitlist,
+    Event.requires_approval,
+    Event.registration_opens_at,
+    Event.registration_closes_at,
+    Event.ends_at,
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a registration attempt."""
+
+    registration_id: int
+    status: str
+    waitlist_position: int | None
+    already_registered: bool
+
+
+@dataclass(frozen=True)
+class RegistrationView:
+    id: int
+    event: int
+    name: str
+    email: str
+    organisation: str
+    stakeholder_group: str
+    role: str
+    notes: str
+    answers: dict[str, Any]
+    language: str
+    status: str
+    waitlist_ticket: int | None
+    waitlist_position: int | None
+    added_by_organiser: bool
+    checked_in_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+VIEW_COLUMNS = [
+    name for name in RegistrationView.__dataclass_fields__ if name not in {"waitlist_position"}
+]
+
+
+def manage_token(link_nonce: str) -> str:
+    """The secret link's token: 192 bits derived from a 128-bit random nonce and the secret."""
+    key = derived_key(get_settings().secret_key, LINK_PURPOSE)
+    digest = hmac.new(key, link_nonce.encode(), hashlib.sha256).digest()[:24]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _locked_event(event_id: int) -> dict[str, Any]:
+    """The event's seat counters, locked until the transaction ends."""
+    query = Event.select(*_LOCK_COLUMNS).where(Event.id == event_id)
+    if is_postgres():
+        query = query.lock_rows("UPDATE")
+    row = await query.first()
+    if row is None:
+        raise NotFound("the event no longer exists", code="event_not_found")
+    return row
+
+
+async def _claim_seat(event_id: int, *, beyond_capacity: bool = False) -> bool:
+    """Take one seat if one is free (or regardless, when an organiser says so)."""
+    guard = "" if beyond_capacity else " AND (capacity IS NULL OR seats_taken < capacity)"
+    claimed = await Event.raw(
+        f"UPDATE event SET seats_taken = seats_taken + 1 WHERE id = {{}}{guard} RETURNING id",  # noqa: S608
+        event_id,
+    )
+    return bool(claimed)
+
+
+async def _release_seat(event_id: int) -> None:
+    await Event.raw(
+        "UPDATE event SET seats_taken = seats_taken - 1 WHERE id = {} AND seats_taken > 0",
+        event_id,
+    )
+
+
+async def _next_ticket(event_id: int) -> int:
+    row = (
+        await Registration.select(Registration.waitlist_ticket)
+        .where((Registration.event == event_id) & Registration.waitlist_ticket.is_not_null())
+        .order_by(Registration.waitlist_ticket, ascending=False)
+        .first()
+    )
+    return (row["waitlist_ticket"] if row else 0) + 1
+
+
+async def waitlist_position(event_id: int, ticket: int | None) -> int | None:
+    if ticket is None:
+        return None
+    return int(
+        await Registration.count().where(
+            (Registration.event == event_id)
+            & (Registration.status == "waitlisted")
+            & (Registration.waitlist_ticket <= ticket)
+        )
+    )
+
+
+def _refuse_unless_open(event: dict[str, Any], now: datetime, *, by_organiser: bool) -> None:
+    if event["status"] == "cancelled":
+        raise Conflict("the event has been cancelled", code="event_cancelled")
+    if event["status"] != "published":
+        raise NotFound("no such event", code="event_not_found")
+    if by_organiser:
+        return
+    if event["ends_at"] <= now:
+        raise Conflict("the event is over", code="event_finished")
+    if event["registration_opens_at"] and now < event["registration_opens_at"]:
+        raise Conflict("registration has not opened yet", code="registration_not_open")
+    if event["registration_closes_at"] and now >= event["registration_closes_at"]:
+        raise Conflict("registration has closed", code="registration_closed")
+
+
+async def _checked_form(event: EventView, form: RegistrationForm) -> dict[str, Any]:
+    """The form's values in stored form, or every problem with it at once."""
+    problems = ErrorCollector()
+    email = normalise_email(form.email)
+    if not EMAIL_PATTERN.match(email):
+        problems.add("email", "must be an email address")
+    if not form.name.strip():
+        problems.add("name", "must not be empty")
+    if not form.organisation.strip():
+        problems.add("organisation", "must not be empty")
+    if not form.consent:
+        problems.add("consent", "consent to the privacy notice is required")
+    answers = checked_answers(await questions_of(event.id), form.answers, problems)
+    problems.raise_if_any()
+    return {
+        "name": form.name.strip(),
+        "email": email,
+        "organisation": form.organisation.strip(),
+        "stakeholder_group": form.stakeholder_group,
+        "role": form.role.strip(),
+        "notes": form.notes.strip(),
+        "answers": answers,
+        "language": form.language,
+    }
+
+
+async def register(slug: str, form: RegistrationForm, *, now: datetime) -> Outcome:
+    """Give the person a seat, a waiting-list place, a pending request, or a clear refusal."""
+    event = await get_public_event(slug)
+    values = await _checked_form(event, form)
+    return await _admit(event, values, now=now, by_organiser=False, beyond_capacity=False)
+
+
+async def add_by_organiser(slug: str, form: ManualRegistration, *, now: datetime) -> Outcome:
+    """Put someone on the roster directly: confirmed if a seat is free or `exceed_capacity`."""
+    event = await get_event(slug)
+    values = await _checked_form(event, form)
+    outcome = await _admit(
+        event, values, now=now, by_organiser=True, beyond_capacity=form.exceed_capacity
+    )
+    if outcome.already_registered:
+        raise Conflict(
+            f"{values['email']} is registered for this event already", code="already_registered"
+        )
+    return outcome
+
+
+async def _admit(
+    event: EventView,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    by_organiser: bool,
+    beyond_capacity: bool,
+) -> Outcome:
+    async with write_transaction():
+        locked = await _locked_event(event.id)
+        _refuse_unless_open(locked, now, by_organiser=by_organiser)
+        existing = (
+            await Registration.select(
+                Registration.id, Registration.status, Registration.language, Registration.email
+            )
+            .where(
+                (Registration.event == event.id)
+                & (Registration.email == values["email"])
+                & Registration.status.is_in(list(ACTIVE_STATUSES))
+            )
+            .first()
+        )
+        if existing is not None:
+            if not by_organiser:
+                await enqueue(
+                    "registration_resent",
+                    event_id=event.id,
+                    registration_id=existing["id"],
+                    recipient=existing["email"],
+                    language=existing["language"],
+                )
+            return Outcome(existing["id"], existing["status"], None, already_registered=True)
+        ticket = None
+        if locked["requires_approval"] and not by_organiser:
+            status = "pending"
+        elif await _claim_seat(event.id) or (
+            beyond_capacity and await _claim_seat(event.id, beyond_capacity=True)
+        ):
+            status = "confirmed"
+        elif locked["waitlist"]:
+            status, ticket = "waitlisted", await _next_ticket(event.id)
+        else:
+            raise Conflict("the event is fully booked", code="event_full")
+        nonce = secrets.token_hex(16)
+        rows = await Registration.insert(
+            Registration(
+                **values,
+                event=event.id,
+                status=status,
+                waitlist_ticket=ticket,
+                link_nonce=nonce,
+                token_hash=_token_hash(manage_token(nonce)),
+                added_by_organiser=by_organiser,
+                consent_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        ).returning(Registration.id)
+        registration_id = rows[0]["id"]
+        position = await waitlist_position(event.id, ticket)
+        await enqueue(
+            f"registration_{status}",
+            event_id=event.id,
+            registration_id=registration_id,
+            recipient=values["email"],
+            language=values["language"],
+            payload={"waitlist_position": position} if position else None,
+        )
+    return Outcome(registration_id, status, position, already_registered=False)
+
+
+async def fill_free_seats(event_id: int, *, now: datetime) -> int:
+    """Promote the head of the waiting list while seats are free; call under the event lock."""
+    promoted = 0
+    while True:
+        head = (
+            await Registration.select(Registration.id, Registration.email, Registration.language)
+            .where((Registration.event == event_id) & (Registration.status == "waitlisted"))
+            .order_by(Registration.waitlist_ticket)
+            .first()
+        )
+        if head is None or not await _claim_seat(event_id):
+            return promoted
+        await Registration.update(
+            {
+                Registration.status: "confirmed",
+                Registration.waitlist_ticket: None,
+                Registration.updated_at: now,
+            }
+        ).where(Registration.id == head["id"])
+        await enqueue(
+            "registration_promoted",
+            event_id=event_id,
+            registration_id=head["id"],
+            recipient=head["email"],
+            language=head["language"],
+        )
+        promoted += 1
+
+
+async def _view(where: Any) -> RegistrationView | None:
+    row = (
+        await Registration.select(*[getattr(Registration, c) for c in VIEW_COLUMNS])
+        .where(where)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        return None
+    return RegistrationView(
+        **row, waitlist_position=await waitlist_position(row["event"], row["waitlist_ticket"])
+    )
+
+
+async def by_token(token: str) -> RegistrationView:
+    registration = await _view(Registration.token_hash == _token_hash(token))
+    if registration is None:
+        raise NotFound("no registration for this link", code="registration_not_found")
+    return registration
+
+
+async def by_id(event_slug: str, registration_id: int) -> RegistrationView:
+    event = await get_event(event_slug)
+    registration = await _view(
+        (Registration.id == registration_id) & (Registration.event == event.id)
+    )
+    if registration is None:
+        raise NotFound("no such registration for this event", code="registration_not_found")
+    return registration
+
+
+async def token_for(registration_id: int) -> str:
+    """Rebuild the secret link's token, for the mail that carries it."""
+    row = (
+        await Registration.select(Registration.link_nonce)
+        .where(Registration.id == registration_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such registration", code="registration_not_found")
+    return manage_token(row["link_nonce"])
+
+
+async def change_registration(
+    token: str, change: RegistrationChange, *, now: datetime
+) -> RegistrationView:
+    """The person corrects their details or answers; seats are untouched."""
+    registration = await by_token(token)
+    if not registration.is_active:
+        raise Conflict("the registration is no longer active", code="registration_inactive")
+    sent = {
+        name: value
+        for name, value in msgspec.structs.asdict(change).items()
+        if value is not msgspec.UNSET
+    }
+    problems = ErrorCollector()
+    for name in ("name", "organisation"):
+        if name in sent and not str(sent[name]).strip():
+            problems.add(name, "must not be empty")
+    if "answers" in sent:
+        questions = await questions_of(registration.event)
+        sent["answers"] = checked_answers(questions, sent["answers"], problems)
+    problems.raise_if_any()
+    values: dict[str, Any] = {
+        key: value.strip() if isinstance(value, str) else value for key, value in sent.items()
+    }
+    if "answers" in values:
+        values["answers"] = msgspec.json.encode(values["answers"]).decode()
+    await Registration.update(**values, updated_at=now).where(Registration.id == registration.id)
+    return await by_token(token)
+
+
+async def _end(
+    registration: RegistrationView, status: str, message: str, *, now: datetime
+) -> RegistrationView:
+    """Cancel or decline: the seat (if any) goes to the head of the waiting list at once."""
+    async with write_transaction():
+        await _locked_event(registration.event)
+        current = (
+            await Registration.select(Registration.status)
+            .where(Registration.id == registration.id)
+            .first()
+        )
+        if current is None or current["status"] not in ACTIVE_STATUSES:
+            raise Conflict("the registration is no longer active", code="registration_inactive")
+        await Registration.update(
+            {
+                Registration.status: status,
+                Registration.waitlist_ticket: None,
+                Registration.cancelled_at: now,
+                Registration.updated_at: now,
+            }
+        ).where(Registration.id == registration.id)
+        if current["status"] == "confirmed":
+            await _release_seat(registration.event)
+            await fill_free_seats(registration.event, now=now)
+        await enqueue(
+            message,
+            event_id=registration.event,
+            registration_id=registration.id,
+            recipient=registration.email,
+            language=registration.language,
+        )
+    ended = await _view(Registration.id == registration.id)
+    assert ended is not None
+    return ended
+
+
+async def cancel_by_person(token: str, *, now: datetime) -> RegistrationView:
+    registration = await by_token(token)
+    if registration.status == "cancelled":
+        return registration
+    event = await get_event_by_id(registration.event)
+    if event["ends_at"] <= now:
+        raise Conflict("the event is over", code="event_finished")
+    return await _end(registration, "cancelled", "registration_cancelled", now=now)
+
+
+async def get_event_by_id(event_id: int) -> dict[str, Any]:
+    row = await Event.select(Event.slug, Event.ends_at).where(Event.id == event_id).first()
+    if row is None:
+        raise NotFound("the event no longer exists", code="event_not_found")
+    return row
+
+
+async def cancel_by_organiser(
+    slug: str, registration_id: int, *, now: datetime
+) -> RegistrationView:
+    registration = await by_id(slug, registration_id)
+    return await _end(registration, "cancelled", "registration_cancelled", now=now)
+
+
+async def decline(slug: str, registration_id: int, *, now: datetime) -> RegistrationView:
+    registration = await by_id(slug, registration_id)
+    return await _end(registration, "declined", "registration_declined", now=now)
+
+
+async def approve(
+    slug: str, registration_id: int, *, now: datetime, exceed_capacity: bool = False
+) -> RegistrationView:
+    """A pending request gets a seat, else a waiting-list place, else a clear refusal."""
+    registration = await by_id(slug, registration_id)
+    async with write_transaction():
+        locked = await _locked_event(registration.event)
+        current = (
+            await Registration.select(Registration.status)
+            .where(Registration.id == registration.id)
+            .first()
+        )
+        if current is None or current["status"] != "pending":
+            raise Conflict("only pending registrations can be approved", code="not_pending")
+        ticket = None
+        if await _claim_seat(registration.event, beyond_capacity=exceed_capacity):
+            status, message = "confirmed", "registration_approved"
+        elif locked["waitlist"]:
+            status, message = "waitlisted", "registration_waitlisted"
+            ticket = await _next_ticket(registration.event)
+        else:
+            raise Conflict("the event is fully booked", code="event_full")
+        await Registration.update(
+            {
+                Registration.status: status,
+                Registration.waitlist_ticket: ticket,
+                Registration.updated_at: now,
+            }
+        ).where(Registration.id == registration.id)
+        position = await waitlist_position(registration.event, ticket)
+        await enqueue(
+            message,
+            event_id=registration.event,
+            registration_id=registration.id,
+            recipient=registration.email,
+            language=registration.language,
+            payload={"waitlist_position": position} if position else None,
+        )
+    return await by_id(slug, registration_id)
+
+
+async def move_up(slug: str, registration_id: int, *, now: datetime) -> RegistrationView:
+    """Swap places with the person just ahead on the waiting list."""
+    registration = await by_id(slug, registration_id)
+    async with write_transaction():
+        await _locked_event(registration.event)
+        mine = (
+            await Registration.select(Registration.waitlist_ticket)
+            .where((Registration.id == registration.id) & (Registration.status == "waitlisted"))
+            .first()
+        )
+        if mine is None:
+            raise Conflict("only waitlisted registrations can move up", code="not_waitlisted")
+        ahead = (
+            await Registration.select(Registration.id, Registration.waitlist_ticket)
+            .where(
+                (Registration.event == registration.event)
+                & (Registration.status == "waitlisted")
+                & (Registration.waitlist_ticket < mine["waitlist_ticket"])
+            )
+            .order_by(Registration.waitlist_ticket, ascending=False)
+            .first()
+        )
+        if ahead is not None:
+            # Through a free ticket: (event, waitlist_ticket) is unique at every moment.
+            await Registration.update({Registration.waitlist_ticket: -registration.id}).where(
+                Registration.id == registration.id
+            )
+            await Registration.update(
+                {
+                    Registration.waitlist_ticket: mine["waitlist_ticket"],
+                    Registration.updated_at: now,
+                }
+            ).where(Registration.id == ahead["id"])
+            await Registration.update(
+                {
+                    Registration.waitlist_ticket: ahead["waitlist_ticket"],
+                    Registration.updated_at: now,
+                }
+            ).where(Registration.id == registration.id)
+    return await by_id(slug, registration_id)
