@@ -24,6 +24,8 @@ _scratch = Path(tempfile.mkdtemp(prefix="treffpunkt-tests-"))
 os.environ.setdefault("TREFFPUNKT_DATABASE_URL", f"sqlite:///{_scratch / 'test.sqlite3'}")
 os.environ.setdefault("TREFFPUNKT_SECRET_KEY", "test-secret-" + "x" * 40)
 os.environ.setdefault("TREFFPUNKT_BASE_URL", "http://testserver")
+# Off for the suite (many registrations from one address); its own test switches it on.
+os.environ.setdefault("TREFFPUNKT_REGISTRATION_RATE_LIMIT", "0")
 
 import httpx  # noqa: E402
 from litestar import Litestar  # noqa: E402
@@ -73,6 +75,17 @@ _recreate_database()
 
 
 @pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    """Argon2 at production cost takes a third of a second; tests hash hundreds of passwords."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from treffpunkt.accounts import services
+
+    services._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+
+
+@pytest.fixture(scope="session", autouse=True)
 def database() -> None:
     from treffpunkt.cli import apply_migrations
 
@@ -99,8 +112,9 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def app() -> Litestar:
+    """One app for the session: building it costs a tenth of a second; it keeps no state."""
     from treffpunkt.web.app import create_app
 
     return create_app()
@@ -126,12 +140,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(database: None) -> Iterator[str]:
-    """The real server in its own process, on the test database; yields its base URL."""
+    """The real server, two worker processes on the test database; yields its base URL."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = (_scratch / f"server-{port}.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "treffpunkt", "serve", "--port", str(port)],
+        [sys.executable, "-m", "treffpunkt", "serve", "--port", str(port), "--workers", "2"],
         env={**os.environ, "TREFFPUNKT_BASE_URL": base_url},
         stdout=log,
         stderr=subprocess.STDOUT,

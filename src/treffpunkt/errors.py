@@ -1,14 +1,40 @@
-"""Domain errors: a stable code per failure, mapped to HTTP in treffpunkt.web.errors."""
+"""Domain errors: a stable code per failure, mapped to HTTP in treffpunkt.web.errors.
+
+Messages are English templates marked with N_ so they are extracted for translation; the
+API answers in English, pages show `translated()` in the reader's language.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+    return message
+
+
+def _render(template: str, params: dict[str, Any], *, translate: bool) -> str:
+    if translate:
+        from treffpunkt.i18n import gettext
+
+        template = gettext(template)
+    return template % params if params else template
 
 
 @dataclass
 class FieldError:
     field: str
-    message: str
+    template: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return _render(self.template, self.params, translate=False)
+
+    def translated(self) -> str:
+        return _render(self.template, self.params, translate=True)
 
 
 class DomainError(Exception):
@@ -16,11 +42,19 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, template: str, *, code: str | None = None, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(self.message)
         if code is not None:
             self.code = code
+
+    @property
+    def message(self) -> str:
+        return _render(self.template, self.params, translate=False)
+
+    def translated(self) -> str:
+        return _render(self.template, self.params, translate=True)
 
 
 class ValidationFailed(DomainError):
@@ -31,10 +65,6 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
-
-    @classmethod
-    def single(cls, field_name: str, message: str) -> ValidationFailed:
-        return cls([FieldError(field_name, message)])
 
 
 class NotFound(DomainError):
@@ -51,10 +81,10 @@ class Conflict(DomainError):
 class ErrorCollector:
     """Gathers every broken rule of one input so the caller sees them all at once."""
 
-    errors: list[FieldError] = field(default_factory=list)
+    errors: list[FieldError] = dataclasses.field(default_factory=list)
 
-    def add(self, field_name: str, message: str) -> None:
-        self.errors.append(FieldError(field_name, message))
+    def add(self, field_name: str, template: str, **params: Any) -> None:
+        self.errors.append(FieldError(field_name, template, params))
 
     def raise_if_any(self) -> None:
         if self.errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -20,10 +21,17 @@ LOGIN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 10), exclude_opt_key="n
 
 
 def safe_next(target: str | None, default: str = "/organiser") -> str:
-    """Only same-site paths: never redirect a login to another host."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
+    """Only same-site paths: never redirect a login to another host.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so a target
+    with any of them could turn into //other.host; such targets are refused outright.
+    """
+    if not target or not target.startswith("/") or any(c in target for c in "\\\t\r\n"):
+        return default
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 class AccountPagesController(Controller):

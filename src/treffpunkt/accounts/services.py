@@ -12,7 +12,7 @@ from pwdlib import PasswordHash
 
 from treffpunkt.accounts.tables import ApiToken, Organiser
 from treffpunkt.clock import utcnow
-from treffpunkt.errors import Conflict, ErrorCollector, NotFound
+from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "tp_"  # noqa: S105 - a marker, not a secret
@@ -69,13 +69,19 @@ async def create_organiser(
     email = normalise_email(email)
     problems = ErrorCollector()
     if "@" not in email or len(email) > 254:
-        problems.add("email", "must be an email address")
+        problems.add("email", N_("must be an email address"))
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.add("password", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+        problems.add(
+            "password",
+            N_("must be at least %(length)d characters long"),
+            length=MIN_PASSWORD_LENGTH,
+        )
     problems.raise_if_any()
     if await Organiser.exists().where(Organiser.email == email):
         raise Conflict(
-            f"an organiser with the email {email} exists already", code="organiser_exists"
+            N_("an organiser with the email %(email)s exists already"),
+            email=email,
+            code="organiser_exists",
         )
     password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
     organiser = Organiser(email=email, name=name, password_hash=password_hash, is_admin=is_admin)
@@ -95,7 +101,7 @@ async def create_api_token(email: str) -> str:
         .first()
     )
     if organiser_id is None:
-        raise NotFound(f"no active organiser with the email {email}")
+        raise NotFound(N_("no active organiser with the email %(email)s"), email=email)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     await ApiToken.insert(ApiToken(organiser=organiser_id["id"], token_hash=_hash_token(token)))
     return token

@@ -14,7 +14,7 @@ from litestar.response import Template
 
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
-from treffpunkt.errors import ErrorCollector, ValidationFailed
+from treffpunkt.errors import N_, ErrorCollector, ValidationFailed
 from treffpunkt.events import services
 from treffpunkt.events.schemas import (
     Cancellation,
@@ -27,6 +27,8 @@ from treffpunkt.events.schemas import (
     Kind,
 )
 from treffpunkt.events.services import CatalogueQuery, EventView
+from treffpunkt.registrations.questions import questions_of
+from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS
 from treffpunkt.settings import DEFAULT_TIMEZONE, get_settings
 from treffpunkt.web.auth import current_organiser, manages_event, requires_organiser
 
@@ -86,7 +88,7 @@ def _moment(raw: str, field_name: str, problems: ErrorCollector) -> datetime | N
             return datetime.combine(date.fromisoformat(raw), time(), ZoneInfo(DEFAULT_TIMEZONE))
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        problems.add(field_name, "must be a date (YYYY-MM-DD) or an ISO 8601 date-time")
+        problems.add(field_name, N_("must be a date (YYYY-MM-DD) or an ISO 8601 date-time"))
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
 
@@ -282,7 +284,7 @@ class EventPagesController(Controller):
         try:
             query = await parse_catalogue_query(dict(request.query_params))
         except ValidationFailed as failed:
-            field_errors = {e.field: e.message for e in failed.errors}
+            field_errors = {e.field: e.translated() for e in failed.errors}
         else:
             events, total = await services.list_events(query, now=utcnow())
         return Template(
@@ -302,14 +304,32 @@ class EventPagesController(Controller):
     @get("/{slug:str}", name="event")
     async def event_page(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
         event = await services.get_public_event(slug, _viewer(request))
-        now = utcnow()
-        return Template(
-            template_name="events/detail.html",
-            context={
-                "event": event,
-                "now": now,
-                "registration_open": event.registration_is_open(now),
-                "regions": {c.code: c for c in await services.regions()},
-                "sectors": {c.code: c for c in await services.sectors()},
-            },
-        )
+        return await event_page(event)
+
+
+async def event_page(
+    event: EventView,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The event page with its registration form, fresh or showing what went wrong."""
+    now = utcnow()
+    return Template(
+        template_name="events/detail.html",
+        context={
+            "event": event,
+            "now": now,
+            "registration_open": event.registration_is_open(now),
+            "regions": {c.code: c for c in await services.regions()},
+            "sectors": {c.code: c for c in await services.sectors()},
+            "questions": await questions_of(event.id),
+            "stakeholder_groups": STAKEHOLDER_GROUPS,
+            "values": values or {},
+            "errors": errors or {},
+            "form_error": form_error,
+        },
+        status_code=status_code,
+    )

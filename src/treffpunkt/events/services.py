@@ -6,9 +6,10 @@ import secrets
 import string
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 import msgspec
 from piccolo.columns.combination import And
@@ -16,7 +17,7 @@ from piccolo.custom_types import Combinable
 
 from treffpunkt.accounts.services import CurrentOrganiser, normalise_email, organiser_by_email
 from treffpunkt.db import write_transaction
-from treffpunkt.errors import Conflict, ErrorCollector, NotFound
+from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
 from treffpunkt.events.tables import Event, EventOrganiser, EventSector, Region, Sector
 from treffpunkt.settings import get_settings
@@ -139,7 +140,7 @@ async def _views(rows: list[dict[str, Any]]) -> list[EventView]:
 async def get_event(slug: str) -> EventView:
     row = await Event.select().where(Event.slug == slug).first()
     if row is None:
-        raise NotFound(f"no event {slug!r}", code="event_not_found")
+        raise NotFound(N_("no event %(slug)s"), slug=slug, code="event_not_found")
     return (await _views([row]))[0]
 
 
@@ -147,7 +148,7 @@ async def get_public_event(slug: str, viewer: CurrentOrganiser | None = None) ->
     """Drafts are visible only to those who manage them; to everyone else they do not exist."""
     event = await get_event(slug)
     if event.status == "draft" and not (viewer and await _manages(event, viewer)):
-        raise NotFound(f"no event {slug!r}", code="event_not_found")
+        raise NotFound(N_("no event %(slug)s"), slug=slug, code="event_not_found")
     return event
 
 
@@ -175,6 +176,14 @@ async def may_manage(slug: str, organiser: CurrentOrganiser) -> bool | None:
     )
 
 
+@cache
+def _timezone_names() -> frozenset[str]:
+    # Canonical names only: "Europe" (a folder) and "right/…" (leap-second variants) are not.
+    return frozenset(
+        name for name in available_timezones() if not name.startswith(("right/", "posix"))
+    )
+
+
 def _is_web_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
@@ -187,37 +196,43 @@ def _utc(moment: datetime | None) -> datetime | None:
 async def _check(data: EventCreate) -> None:
     """Every scheduling rule at once, so a form can show all problems together."""
     problems = ErrorCollector()
+    if not data.title.strip():
+        problems.add("title", N_("must not be empty"))
     if data.ends_at <= data.starts_at:
-        problems.add("ends_at", "must be after starts_at")
-    try:
-        ZoneInfo(data.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.add("timezone", f"{data.timezone!r} is not an IANA timezone such as Europe/Berlin")
+        problems.add("ends_at", N_("must be after starts_at"))
+    if data.timezone not in _timezone_names():
+        problems.add(
+            "timezone",
+            N_("%(value)s is not an IANA time zone such as Europe/Berlin"),
+            value=data.timezone,
+        )
     if not await Region.exists().where(Region.code == data.region):
-        problems.add("region", f"unknown region {data.region!r}")
+        problems.add("region", N_("unknown region %(value)s"), value=data.region)
     known = {row["code"] for row in await Sector.select(Sector.code)}
     unknown = sorted(set(data.sectors) - known)
     if unknown:
-        problems.add("sectors", f"unknown sectors: {', '.join(unknown)}")
+        problems.add("sectors", N_("unknown sectors: %(value)s"), value=", ".join(unknown))
     if len(set(data.sectors)) != len(data.sectors):
-        problems.add("sectors", "lists a sector twice")
+        problems.add("sectors", N_("lists a sector twice"))
     if data.format in {"online", "hybrid"} and not data.online_url:
-        problems.add("online_url", f"is required for {data.format} events")
+        problems.add("online_url", N_("is required for online and hybrid events"))
     if data.online_url and not _is_web_url(data.online_url):
-        problems.add("online_url", "must be an http or https address")
+        problems.add("online_url", N_("must be an http or https address"))
     if data.format in {"in_person", "hybrid"} and not (
         data.venue and data.venue.name.strip() and data.venue.city.strip()
     ):
-        problems.add("venue", f"needs at least a name and a city for {data.format} events")
+        problems.add(
+            "venue", N_("needs at least a name and a city for in-person and hybrid events")
+        )
     opens, closes = data.registration_opens_at, data.registration_closes_at
     if closes is not None and closes > data.ends_at:
-        problems.add("registration_closes_at", "must be no later than the event ends")
+        problems.add("registration_closes_at", N_("must be no later than the event ends"))
     if opens is not None and closes is not None and opens >= closes:
-        problems.add("registration_opens_at", "must be before registration_closes_at")
+        problems.add("registration_opens_at", N_("must be before registration_closes_at"))
     if opens is not None and opens >= data.ends_at:
-        problems.add("registration_opens_at", "must be before the event ends")
+        problems.add("registration_opens_at", N_("must be before the event ends"))
     if data.contact_email and "@" not in data.contact_email:
-        problems.add("contact_email", "must be an email address")
+        problems.add("contact_email", N_("must be an email address"))
     problems.raise_if_any()
 
 
@@ -299,7 +314,9 @@ def _as_create(event: EventView) -> EventCreate:
 
 def _refuse_if_cancelled(event: EventView) -> None:
     if event.status == "cancelled":
-        raise Conflict("the event is cancelled and can no longer change", code="event_cancelled")
+        raise Conflict(
+            N_("the event is cancelled and can no longer change"), code="event_cancelled"
+        )
 
 
 def _adds_seats(before: int | None, after: int | None) -> bool:
@@ -348,7 +365,7 @@ async def publish_event(slug: str, *, now: datetime) -> EventView:
     if event.status == "published":
         return event
     if event.is_finished(now):
-        raise Conflict("the event is over and cannot be published", code="event_finished")
+        raise Conflict(N_("the event is over and cannot be published"), code="event_finished")
     await _check(_as_create(event))
     await Event.update(
         {Event.status: "published", Event.published_at: now, Event.updated_at: now}
@@ -357,11 +374,16 @@ async def publish_event(slug: str, *, now: datetime) -> EventView:
 
 
 async def cancel_event(slug: str, reason: str, *, now: datetime) -> EventView:
+    if not reason.strip():
+        problems = ErrorCollector()
+        problems.add("reason", N_("must not be empty"))
+        problems.raise_if_any()
     event = await get_event(slug)
     _refuse_if_cancelled(event)
     if event.status == "draft":
         raise Conflict(
-            "a draft is not public: delete it instead of cancelling it", code="event_not_published"
+            N_("a draft is not public: delete it instead of cancelling it"),
+            code="event_not_published",
         )
     await Event.update(
         {
@@ -379,7 +401,8 @@ async def delete_draft(slug: str) -> None:
     event = await get_event(slug)
     if event.status != "draft":
         raise Conflict(
-            "only drafts can be deleted; cancel a published event instead", code="event_not_draft"
+            N_("only drafts can be deleted; cancel a published event instead"),
+            code="event_not_draft",
         )
     await Event.delete().where((Event.id == event.id) & (Event.status == "draft"))
 
@@ -450,7 +473,11 @@ async def add_co_organiser(slug: str, email: str) -> list[str]:
     event = await get_event(slug)
     organiser = await organiser_by_email(email)
     if organiser is None:
-        raise NotFound(f"no active organiser with the email {email}", code="organiser_not_found")
+        raise NotFound(
+            N_("no active organiser with the email %(email)s"),
+            email=email,
+            code="organiser_not_found",
+        )
     if organiser.id != event.owner and not await EventOrganiser.exists().where(
         (EventOrganiser.event == event.id) & (EventOrganiser.organiser == organiser.id)
     ):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.types import Middleware
+from litestar.response import Template
 
 from treffpunkt.clock import utcnow
-from treffpunkt.errors import ErrorCollector
+from treffpunkt.errors import N_, Conflict, ErrorCollector, ValidationFailed
+from treffpunkt.events.controllers import event_page
 from treffpunkt.events.services import EventView, get_event, get_public_event
 from treffpunkt.registrations import questions as question_service
 from treffpunkt.registrations import services
@@ -18,6 +19,7 @@ from treffpunkt.registrations.roster import SORTS, RosterQuery, roster, roster_c
 from treffpunkt.registrations.schemas import (
     STAKEHOLDER_GROUPS,
     STATUSES,
+    AnswerValue,
     EventSummary,
     ManualRegistration,
     OrganiserDecision,
@@ -39,14 +41,6 @@ RECEIPT_MESSAGES = {
     "pending": "The organisers confirm registrations personally. We will write to you.",
 }
 RESENT_MESSAGE = "This address is registered already; we have sent the confirmation again."
-
-
-def public_rate_limit() -> list[Middleware]:
-    """Per client address, for the public registration endpoints; 0 switches it off."""
-    per_minute = get_settings().registration_rate_limit
-    if per_minute <= 0:
-        return []
-    return [RateLimitConfig(rate_limit=("minute", per_minute)).middleware]
 
 
 def receipt(slug: str, outcome: Outcome) -> Receipt:
@@ -127,7 +121,6 @@ class RegistrationApiController(Controller):
         "registered already gets 200, `already_registered: true`, and the confirmation again "
         "by mail. A full event without a waiting list answers 409 `event_full`.",
         status_code=201,
-        middleware=public_rate_limit(),
     )
     async def register(
         self, slug: FromPath[str], data: JSONBody[RegistrationForm]
@@ -259,11 +252,13 @@ def _roster_query(
 ) -> RosterQuery:
     problems = ErrorCollector()
     if status and status not in STATUSES:
-        problems.add("status", f"must be one of {', '.join(STATUSES)}")
+        problems.add("status", N_("must be one of %(value)s"), value=", ".join(STATUSES))
     if group and group not in STAKEHOLDER_GROUPS:
-        problems.add("stakeholder_group", f"must be one of {', '.join(STAKEHOLDER_GROUPS)}")
+        problems.add(
+            "stakeholder_group", N_("must be one of %(value)s"), value=", ".join(STAKEHOLDER_GROUPS)
+        )
     if sort not in SORTS:
-        problems.add("sort", f"must be one of {', '.join(SORTS)}")
+        problems.add("sort", N_("must be one of %(value)s"), value=", ".join(SORTS))
     problems.raise_if_any()
     return RosterQuery(
         status=status, stakeholder_group=group, q=q[:200], sort=sort, limit=limit, offset=offset
@@ -290,3 +285,153 @@ class SelfServiceApiController(Controller):
     async def cancel(self, token: FromPath[str]) -> RegistrationOut:
         registration = await services.cancel_by_person(token, now=utcnow())
         return registration_out(registration, await _event_of(registration))
+
+
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+def _form_text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _form_answers(form: Any, questions: list[QuestionSpec]) -> dict[str, AnswerValue]:
+    """Answers from form fields named answers.<key>; checkboxes repeat their name."""
+    answers: dict[str, AnswerValue] = {}
+    for question in questions:
+        name = f"answers.{question.key}"
+        if question.kind == "multiple_choice":
+            answers[question.key] = [v for v in form.getall(name, []) if isinstance(v, str)]
+        elif question.kind == "yes_no":
+            raw = _form_text(form, name)
+            if raw in ("yes", "no"):
+                answers[question.key] = raw == "yes"
+        elif _form_text(form, name):
+            answers[question.key] = _form_text(form, name)
+    return answers
+
+
+def _field_errors(failed: ValidationFailed) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in failed.errors:
+        errors.setdefault(error.field, error.translated())
+    return errors
+
+
+class RegistrationPagesController(Controller):
+    include_in_schema = False
+
+    @post("/events/{slug:str}/register")
+    async def register(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+        event = await get_public_event(slug)
+        form = await request.form()
+        questions = await question_service.questions_of(event.id)
+        values: dict[str, Any] = {
+            name: _form_text(form, name)
+            for name in ("name", "email", "organisation", "stakeholder_group", "role", "notes")
+        }
+        values["language"] = _form_text(form, "language") or "de"
+        values["consent"] = _form_text(form, "consent") == "yes"
+        values["answers"] = _form_answers(form, questions)
+        if _form_text(form, "website"):
+            # A bot filled the invisible field: thank it and store nothing.
+            return _received(event, None)
+        try:
+            outcome = await services.register(slug, RegistrationForm(**values), now=utcnow())
+        except ValidationFailed as failed:
+            return await event_page(
+                event, values=values, errors=_field_errors(failed), status_code=422
+            )
+        except Conflict as refused:
+            return await event_page(
+                event, values=values, form_error=refused.translated(), status_code=409
+            )
+        return _received(event, outcome)
+
+    @get("/registrations/{token:str}", name="manage_registration")
+    async def manage(self, token: FromPath[str]) -> Template:
+        registration = await services.by_token(token)
+        return await _manage_page(token, registration)
+
+    @post("/registrations/{token:str}")
+    async def change(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+        registration = await services.by_token(token)
+        form = await request.form()
+        questions = await question_service.questions_of(registration.event)
+        change = RegistrationChange(
+            name=_form_text(form, "name"),
+            organisation=_form_text(form, "organisation"),
+            role=_form_text(form, "role"),
+            notes=_form_text(form, "notes"),
+            answers=_form_answers(form, questions),
+            language=_form_text(form, "language") or registration.language,  # type: ignore[arg-type]
+        )
+        try:
+            changed = await services.change_registration(token, change, now=utcnow())
+        except ValidationFailed as failed:
+            values = msgspec.structs.asdict(change)
+            return await _manage_page(
+                token, registration, values=values, errors=_field_errors(failed), status_code=422
+            )
+        return await _manage_page(token, changed, saved=True)
+
+    @get("/registrations/{token:str}/cancel")
+    async def confirm_cancel(self, token: FromPath[str]) -> Template:
+        registration = await services.by_token(token)
+        event = await _event_of(registration)
+        return Template(
+            template_name="registrations/cancel.html",
+            context={"event": event, "token": token, "form_error": None},
+            headers=NO_STORE,
+        )
+
+    @post("/registrations/{token:str}/cancel")
+    async def cancel(self, token: FromPath[str]) -> Template:
+        try:
+            registration = await services.cancel_by_person(token, now=utcnow())
+        except Conflict as refused:
+            registration = await services.by_token(token)
+            return Template(
+                template_name="registrations/cancel.html",
+                context={
+                    "event": await _event_of(registration),
+                    "token": token,
+                    "form_error": refused.translated(),
+                },
+                status_code=409,
+                headers=NO_STORE,
+            )
+        return await _manage_page(token, registration)
+
+
+def _received(event: EventView, outcome: Outcome | None) -> Template:
+    return Template(
+        template_name="registrations/received.html",
+        context={"event": event, "outcome": outcome},
+        headers=NO_STORE,
+    )
+
+
+async def _manage_page(
+    token: str,
+    registration: RegistrationView,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> Template:
+    return Template(
+        template_name="registrations/manage.html",
+        context={
+            "token": token,
+            "registration": registration,
+            "event": await _event_of(registration),
+            "questions": await question_service.questions_of(registration.event),
+            "values": values or registration.__dict__,
+            "errors": errors or {},
+            "saved": saved,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from treffpunkt.db import write_transaction
-from treffpunkt.errors import ErrorCollector
+from treffpunkt.errors import N_, ErrorCollector
 from treffpunkt.registrations.schemas import AnswerValue, QuestionSpec
 from treffpunkt.registrations.tables import Question
 
@@ -41,15 +41,15 @@ def check_questions(questions: list[QuestionSpec]) -> None:
     for index, question in enumerate(questions):
         where = f"questions[{index}]"
         if question.key in seen:
-            problems.add(f"{where}.key", f"the key {question.key!r} is used twice")
+            problems.add(f"{where}.key", N_("the key %(key)s is used twice"), key=question.key)
         seen.add(question.key)
         if question.kind in CHOICE_KINDS:
             if len(question.options) < 2:
-                problems.add(f"{where}.options", "a choice needs at least two options")
+                problems.add(f"{where}.options", N_("a choice needs at least two options"))
             if len(set(question.options)) != len(question.options):
-                problems.add(f"{where}.options", "lists an option twice")
+                problems.add(f"{where}.options", N_("lists an option twice"))
         elif question.options:
-            problems.add(f"{where}.options", f"only choices have options, not {question.kind}")
+            problems.add(f"{where}.options", N_("only choices have options"))
     problems.raise_if_any()
 
 
@@ -86,26 +86,28 @@ def _checked(question: QuestionSpec, value: AnswerValue, problems: ErrorCollecto
     if question.kind in ("short_text", "long_text"):
         limit = SHORT_TEXT_LIMIT if question.kind == "short_text" else LONG_TEXT_LIMIT
         if not isinstance(value, str):
-            problems.add(field, "must be text")
+            problems.add(field, N_("must be text"))
         elif len(value) > limit:
-            problems.add(field, f"must be at most {limit} characters long")
+            problems.add(field, N_("must be at most %(limit)d characters long"), limit=limit)
         else:
             return value.strip()
     elif question.kind == "yes_no":
         if not isinstance(value, bool):
-            problems.add(field, "must be true or false")
+            problems.add(field, N_("must be true or false"))
         else:
             return value
     elif question.kind == "single_choice":
         if not isinstance(value, str) or value not in question.options:
-            problems.add(field, f"must be one of: {', '.join(question.options)}")
+            problems.add(field, N_("must be one of: %(value)s"), value=", ".join(question.options))
         else:
             return value
     else:
         if not isinstance(value, list) or not set(value) <= set(question.options):
-            problems.add(field, f"must be a list of: {', '.join(question.options)}")
+            problems.add(
+                field, N_("must be a list of: %(value)s"), value=", ".join(question.options)
+            )
         elif len(set(value)) != len(value):
-            problems.add(field, "names an option twice")
+            problems.add(field, N_("names an option twice"))
         else:
             return [option for option in question.options if option in value]
     return None
@@ -117,13 +119,13 @@ def checked_answers(
     """The answers in canonical form; every broken rule goes to `problems`."""
     known = {q.key for q in questions}
     for key in sorted(set(answers) - known):
-        problems.add(f"answers.{key}", "is not a question of this event")
+        problems.add(f"answers.{key}", N_("is not a question of this event"))
     result: dict[str, Any] = {}
     for question in questions:
         value = answers.get(question.key)
         if _is_blank(value):
             if question.required:
-                problems.add(f"answers.{question.key}", "is required")
+                problems.add(f"answers.{question.key}", N_("is required"))
             continue
         assert value is not None
         checked = _checked(question, value, problems)

@@ -21,18 +21,19 @@ import msgspec
 
 from treffpunkt.accounts.services import normalise_email
 from treffpunkt.db import is_postgres, write_transaction
-from treffpunkt.errors import Conflict, ErrorCollector, NotFound
+from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.services import EventView, get_event, get_public_event
 from treffpunkt.events.tables import Event
 from treffpunkt.notifications.outbox import enqueue
 from treffpunkt.registrations.questions import checked_answers, questions_of
 from treffpunkt.registrations.schemas import (
+    STAKEHOLDER_GROUPS,
     ManualRegistration,
     RegistrationChange,
     RegistrationForm,
 )
 from treffpunkt.registrations.tables import ACTIVE_STATUSES, Registration
-from treffpunkt.settings import get_settings
+from treffpunkt.settings import LANGUAGES, get_settings
 from treffpunkt.signing import derived_key
 
 LINK_PURPOSE = "registration-link"
@@ -109,7 +110,7 @@ async def _locked_event(event_id: int) -> dict[str, Any]:
         query = query.lock_rows("UPDATE")
     row = await query.first()
     if row is None:
-        raise NotFound("the event no longer exists", code="event_not_found")
+        raise NotFound(N_("the event no longer exists"), code="event_not_found")
     return row
 
 
@@ -154,31 +155,47 @@ async def waitlist_position(event_id: int, ticket: int | None) -> int | None:
 
 def _refuse_unless_open(event: dict[str, Any], now: datetime, *, by_organiser: bool) -> None:
     if event["status"] == "cancelled":
-        raise Conflict("the event has been cancelled", code="event_cancelled")
+        raise Conflict(N_("the event has been cancelled"), code="event_cancelled")
     if event["status"] != "published":
-        raise NotFound("no such event", code="event_not_found")
+        raise NotFound(N_("no such event"), code="event_not_found")
     if by_organiser:
         return
     if event["ends_at"] <= now:
-        raise Conflict("the event is over", code="event_finished")
+        raise Conflict(N_("the event is over"), code="event_finished")
     if event["registration_opens_at"] and now < event["registration_opens_at"]:
-        raise Conflict("registration has not opened yet", code="registration_not_open")
+        raise Conflict(N_("registration has not opened yet"), code="registration_not_open")
     if event["registration_closes_at"] and now >= event["registration_closes_at"]:
-        raise Conflict("registration has closed", code="registration_closed")
+        raise Conflict(N_("registration has closed"), code="registration_closed")
+
+
+TEXT_LIMITS = {"name": 200, "organisation": 200, "role": 200, "notes": 2_000}
+REQUIRED_TEXT = ("name", "organisation")
+
+
+def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
+    """Rules for the person's own fields; forms built in HTML arrive here unchecked."""
+    for name, limit in TEXT_LIMITS.items():
+        if name not in values:
+            continue
+        if name in REQUIRED_TEXT and not str(values[name]).strip():
+            problems.add(name, N_("must not be empty"))
+        elif len(str(values[name])) > limit:
+            problems.add(name, N_("must be at most %(limit)d characters long"), limit=limit)
+    if "language" in values and values["language"] not in LANGUAGES:
+        problems.add("language", N_("must be one of %(value)s"), value=", ".join(LANGUAGES))
 
 
 async def _checked_form(event: EventView, form: RegistrationForm) -> dict[str, Any]:
     """The form's values in stored form, or every problem with it at once."""
     problems = ErrorCollector()
     email = normalise_email(form.email)
-    if not EMAIL_PATTERN.match(email):
-        problems.add("email", "must be an email address")
-    if not form.name.strip():
-        problems.add("name", "must not be empty")
-    if not form.organisation.strip():
-        problems.add("organisation", "must not be empty")
-    if not form.consent:
-        problems.add("consent", "consent to the privacy notice is required")
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        problems.add("email", N_("must be an email address"))
+    _check_person(msgspec.structs.asdict(form), problems)
+    if form.stakeholder_group not in STAKEHOLDER_GROUPS:
+        problems.add("stakeholder_group", N_("must be chosen from the list"))
+    if form.consent is not True:
+        problems.add("consent", N_("consent to the privacy notice is required"))
     answers = checked_answers(await questions_of(event.id), form.answers, problems)
     problems.raise_if_any()
     return {
@@ -209,7 +226,9 @@ async def add_by_organiser(slug: str, form: ManualRegistration, *, now: datetime
     )
     if outcome.already_registered:
         raise Conflict(
-            f"{values['email']} is registered for this event already", code="already_registered"
+            N_("%(email)s is registered for this event already"),
+            email=values["email"],
+            code="already_registered",
         )
     return outcome
 
@@ -256,7 +275,7 @@ async def _admit(
         elif locked["waitlist"]:
             status, ticket = "waitlisted", await _next_ticket(event.id)
         else:
-            raise Conflict("the event is fully booked", code="event_full")
+            raise Conflict(N_("the event is fully booked"), code="event_full")
         nonce = secrets.token_hex(16)
         rows = await Registration.insert(
             Registration(
@@ -331,7 +350,7 @@ async def _view(where: Any) -> RegistrationView | None:
 async def by_token(token: str) -> RegistrationView:
     registration = await _view(Registration.token_hash == _token_hash(token))
     if registration is None:
-        raise NotFound("no registration for this link", code="registration_not_found")
+        raise NotFound(N_("no registration for this link"), code="registration_not_found")
     return registration
 
 
@@ -341,7 +360,7 @@ async def by_id(event_slug: str, registration_id: int) -> RegistrationView:
         (Registration.id == registration_id) & (Registration.event == event.id)
     )
     if registration is None:
-        raise NotFound("no such registration for this event", code="registration_not_found")
+        raise NotFound(N_("no such registration for this event"), code="registration_not_found")
     return registration
 
 
@@ -353,7 +372,7 @@ async def token_for(registration_id: int) -> str:
         .first()
     )
     if row is None:
-        raise NotFound("no such registration", code="registration_not_found")
+        raise NotFound(N_("no such registration"), code="registration_not_found")
     return manage_token(row["link_nonce"])
 
 
@@ -363,16 +382,14 @@ async def change_registration(
     """The person corrects their details or answers; seats are untouched."""
     registration = await by_token(token)
     if not registration.is_active:
-        raise Conflict("the registration is no longer active", code="registration_inactive")
+        raise Conflict(N_("the registration is no longer active"), code="registration_inactive")
     sent = {
         name: value
         for name, value in msgspec.structs.asdict(change).items()
         if value is not msgspec.UNSET
     }
     problems = ErrorCollector()
-    for name in ("name", "organisation"):
-        if name in sent and not str(sent[name]).strip():
-            problems.add(name, "must not be empty")
+    _check_person(sent, problems)
     if "answers" in sent:
         questions = await questions_of(registration.event)
         sent["answers"] = checked_answers(questions, sent["answers"], problems)
@@ -398,7 +415,7 @@ async def _end(
             .first()
         )
         if current is None or current["status"] not in ACTIVE_STATUSES:
-            raise Conflict("the registration is no longer active", code="registration_inactive")
+            raise Conflict(N_("the registration is no longer active"), code="registration_inactive")
         await Registration.update(
             {
                 Registration.status: status,
@@ -428,14 +445,14 @@ async def cancel_by_person(token: str, *, now: datetime) -> RegistrationView:
         return registration
     event = await get_event_by_id(registration.event)
     if event["ends_at"] <= now:
-        raise Conflict("the event is over", code="event_finished")
+        raise Conflict(N_("the event is over"), code="event_finished")
     return await _end(registration, "cancelled", "registration_cancelled", now=now)
 
 
 async def get_event_by_id(event_id: int) -> dict[str, Any]:
     row = await Event.select(Event.slug, Event.ends_at).where(Event.id == event_id).first()
     if row is None:
-        raise NotFound("the event no longer exists", code="event_not_found")
+        raise NotFound(N_("the event no longer exists"), code="event_not_found")
     return row
 
 
@@ -464,7 +481,7 @@ async def approve(
             .first()
         )
         if current is None or current["status"] != "pending":
-            raise Conflict("only pending registrations can be approved", code="not_pending")
+            raise Conflict(N_("only pending registrations can be approved"), code="not_pending")
         ticket = None
         if await _claim_seat(registration.event, beyond_capacity=exceed_capacity):
             status, message = "confirmed", "registration_approved"
@@ -472,7 +489,7 @@ async def approve(
             status, message = "waitlisted", "registration_waitlisted"
             ticket = await _next_ticket(registration.event)
         else:
-            raise Conflict("the event is fully booked", code="event_full")
+            raise Conflict(N_("the event is fully booked"), code="event_full")
         await Registration.update(
             {
                 Registration.status: status,
@@ -503,7 +520,7 @@ async def move_up(slug: str, registration_id: int, *, now: datetime) -> Registra
             .first()
         )
         if mine is None:
-            raise Conflict("only waitlisted registrations can move up", code="not_waitlisted")
+            raise Conflict(N_("only waitlisted registrations can move up"), code="not_waitlisted")
         ahead = (
             await Registration.select(Registration.id, Registration.waitlist_ticket)
             .where(

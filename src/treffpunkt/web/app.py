@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader
 from litestar.logging.config import StructLoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.logging import LoggingMiddlewareConfig
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import Middleware
 from piccolo.engine.postgres import PostgresEngine
 
 from treffpunkt.accounts.controllers import AccountPagesController
@@ -23,9 +27,10 @@ from treffpunkt.db import DB
 from treffpunkt.events.controllers import EventApiController, EventPagesController
 from treffpunkt.registrations.controllers import (
     RegistrationApiController,
+    RegistrationPagesController,
     SelfServiceApiController,
 )
-from treffpunkt.settings import STATIC_DIR, get_settings
+from treffpunkt.settings import STATIC_DIR, Settings, get_settings
 from treffpunkt.signing import derived_key
 from treffpunkt.web.auth import OrganiserAuthentication
 from treffpunkt.web.errors import EXCEPTION_HANDLERS
@@ -73,6 +78,24 @@ def _logging() -> StructlogPlugin:
     )
 
 
+PUBLIC_REGISTRATION = re.compile(r"^(/api/v1)?/events/[^/]+/(registrations|register)$")
+
+
+async def is_public_registration(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "POST" and bool(PUBLIC_REGISTRATION.match(request.url.path))
+
+
+def _rate_limits(settings: Settings) -> list[Middleware]:
+    """Public registration is limited per client address; 0 switches the limit off."""
+    if settings.registration_rate_limit <= 0:
+        return []
+    limit = RateLimitConfig(
+        rate_limit=("minute", settings.registration_rate_limit),
+        check_throttle_handler=is_public_registration,
+    )
+    return [limit.middleware]
+
+
 def create_app() -> Litestar:
     settings = get_settings()
     sessions = CookieBackendConfig(
@@ -92,12 +115,17 @@ def create_app() -> Litestar:
             EventPagesController,
             RegistrationApiController,
             SelfServiceApiController,
+            RegistrationPagesController,
             AccountPagesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool],
         before_request=set_request_language,
-        middleware=[sessions.middleware, DefineMiddleware(OrganiserAuthentication)],
+        middleware=[
+            *_rate_limits(settings),
+            sessions.middleware,
+            DefineMiddleware(OrganiserAuthentication),
+        ],
         csrf_config=CSRFConfig(
             secret=derived_key(settings.secret_key, "csrf").hex(),
             cookie_name=CSRF_COOKIE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -94,18 +95,28 @@ def error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Res
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = status_for(exc)
     if not wants_problem_json(request):
-        return error_page(request, status, exc.message)
+        return error_page(request, status, exc.translated())
     errors = None
     if isinstance(exc, ValidationFailed):
         errors = [{"field": e.field, "message": e.message} for e in exc.errors]
     return problem(status, exc.code, exc.message, errors=errors)
 
 
+_NAMED_FIELD = re.compile(r"field `([^`]+)`")
+
+
 def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+    """Litestar names the whole body `data` when a field is missing or unknown: name it."""
     found: list[dict[str, str]] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            found.append({"field": str(item.get("key") or "body"), "message": str(item["message"])})
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", ""))
+        key = str(item.get("key") or "body")
+        named = _NAMED_FIELD.search(message)
+        if key == "data" and named:
+            key = named.group(1)
+        found.append({"field": key, "message": message})
     return found
 
 
