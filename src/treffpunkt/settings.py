@@ -18,8 +18,7 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
 
-# A process-wide fallback so that every worker of one development server signs alike.
-_DEVELOPMENT_SECRET = secrets.token_urlsafe(32)
+DEVELOPMENT_SECRET_FILE = ".treffpunkt-secret"
 
 
 class SettingsError(RuntimeError):
@@ -45,6 +44,18 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _development_secret() -> str:
+    """Generated once and kept beside the development database, so links survive restarts."""
+    path = Path.cwd() / DEVELOPMENT_SECRET_FILE
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        secret = secrets.token_urlsafe(32)
+        path.touch(mode=0o600)
+        path.write_text(secret)
+        return secret
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,7 @@ def load_settings() -> Settings:
             raise SettingsError(
                 "TREFFPUNKT_SECRET_KEY is required when TREFFPUNKT_PRODUCTION is on"
             )
-        secret_key = os.environ.setdefault("TREFFPUNKT_SECRET_KEY", _DEVELOPMENT_SECRET)
+        secret_key = os.environ.setdefault("TREFFPUNKT_SECRET_KEY", _development_secret())
     elif len(secret_key) < 32:
         raise SettingsError("TREFFPUNKT_SECRET_KEY must be at least 32 characters long")
     base_url = os.environ.get("TREFFPUNKT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
