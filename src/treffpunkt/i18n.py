@@ -52,6 +52,7 @@ def negotiate(accept_language: str | None) -> str:
     weighted: list[tuple[float, int, str]] = []
     for position, part in enumerate(accept_language.split(",")):
         tag, _, params = (piece.strip() for piece in part.partition(";"))
+        tag, params = tag.replace("_", "-"), params.lower()
         try:
             quality = float(params.removeprefix("q=")) if params else 1.0
         except ValueError:

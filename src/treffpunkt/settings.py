@@ -18,7 +18,7 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
 
-DEVELOPMENT_SECRET_FILE = ".treffpunkt-secret"
+DEVELOPMENT_SECRET_FILE = ".treffpunkt-secret"  # noqa: S105 - a file name, not a secret
 
 
 class SettingsError(RuntimeError):

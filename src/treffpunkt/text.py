@@ -16,6 +16,13 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def searchable(text: str) -> str:
+    """Folded twice, so both "Mobilität" spellings match: "mobilitat" and "mobilitaet"."""
+    plain = fold(text)
+    transliterated = fold(text.translate(_GERMAN))
+    return plain if plain == transliterated else f"{plain} {transliterated}"
+
+
 def slugify(text: str, max_length: int = 80) -> str:
     ascii_text = fold(text.translate(_GERMAN)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:max_length].rstrip("-")

@@ -32,9 +32,12 @@ from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS
 from treffpunkt.settings import DEFAULT_TIMEZONE, get_settings
 from treffpunkt.web.auth import current_organiser, manages_event, requires_organiser
 
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+FORMATS: tuple[str, ...] = Format.__args__  # type: ignore[attr-defined]
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 CATALOGUE_PARAMS = (
+    "limit",
     "q",
     "region",
     "sector",
@@ -99,7 +102,9 @@ def _whole_number(raw: str, field_name: str, low: int, high: int, problems: Erro
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        problems.add(field_name, f"must be a whole number from {low} to {high}")
+        problems.add(
+            field_name, N_("must be a whole number from %(low)d to %(high)d"), low=low, high=high
+        )
     return value
 
 
@@ -111,13 +116,13 @@ async def parse_catalogue_query(params: Mapping[str, str]) -> CatalogueQuery:
     kind = params.get("kind") or None
     event_format = params.get("format") or None
     if region and region not in {choice.code for choice in await services.regions()}:
-        problems.add("region", f"unknown region {region!r}")
+        problems.add("region", N_("unknown region %(value)s"), value=region)
     if sector and sector not in {choice.code for choice in await services.sectors()}:
-        problems.add("sector", f"unknown sector {sector!r}")
-    if kind and kind not in Kind.__args__:  # type: ignore[attr-defined]
-        problems.add("kind", f"must be one of {', '.join(Kind.__args__)}")  # type: ignore[attr-defined]
-    if event_format and event_format not in Format.__args__:  # type: ignore[attr-defined]
-        problems.add("format", f"must be one of {', '.join(Format.__args__)}")  # type: ignore[attr-defined]
+        problems.add("sector", N_("unknown sector %(value)s"), value=sector)
+    if kind and kind not in KINDS:
+        problems.add("kind", N_("must be one of %(value)s"), value=", ".join(KINDS))
+    if event_format and event_format not in FORMATS:
+        problems.add("format", N_("must be one of %(value)s"), value=", ".join(FORMATS))
     starts_after = (
         _moment(params["starts_after"], "starts_after", problems)
         if params.get("starts_after")

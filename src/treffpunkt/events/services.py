@@ -21,7 +21,7 @@ from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
 from treffpunkt.events.tables import Event, EventOrganiser, EventSector, Region, Sector
 from treffpunkt.settings import get_settings
-from treffpunkt.text import fold, slugify
+from treffpunkt.text import fold, searchable, slugify
 
 PUBLIC_STATUSES = ("published", "cancelled")
 # Fields whose change attendees must see in their calendars: they raise SEQUENCE.
@@ -246,7 +246,7 @@ async def _search_text(data: EventCreate) -> str:
     parts = [data.title, data.summary, data.description, data.locality, venue.name, venue.city]
     if region:
         parts += [region["name_de"], region["name_en"]]
-    return fold(" ".join(p for p in parts if p))
+    return searchable(" ".join(p for p in parts if p))
 
 
 async def _columns(data: EventCreate) -> dict[str, Any]:

@@ -33,22 +33,14 @@ from treffpunkt.registrations.controllers import (
 from treffpunkt.settings import STATIC_DIR, Settings, get_settings
 from treffpunkt.signing import derived_key
 from treffpunkt.web.auth import OrganiserAuthentication
-from treffpunkt.web.errors import EXCEPTION_HANDLERS
-from treffpunkt.web.pages import front_door, health, set_request_language, switch_language
+from treffpunkt.web.errors import EXCEPTION_HANDLERS, SECURITY_HEADERS
+from treffpunkt.web.language import LanguageMiddleware, switch_language
+from treffpunkt.web.pages import front_door, health
 from treffpunkt.web.templating import template_config
 
 SESSION_COOKIE = "treffpunkt_session"
 CSRF_COOKIE = "treffpunkt_csrf"
 UNLOGGED_PATHS = ["^/health", "^/static/"]
-SECURITY_HEADERS = [
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-    ResponseHeader(
-        name="Content-Security-Policy",
-        value="default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'",
-    ),
-]
 
 
 @asynccontextmanager
@@ -120,8 +112,8 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool],
-        before_request=set_request_language,
         middleware=[
+            LanguageMiddleware(),
             *_rate_limits(settings),
             sessions.middleware,
             DefineMiddleware(OrganiserAuthentication),
@@ -136,7 +128,7 @@ def create_app() -> Litestar:
         ),
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
-        response_headers=SECURITY_HEADERS,
+        response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
         plugins=[_logging()],
         openapi_config=OpenAPIConfig(
             title="Treffpunkt API",

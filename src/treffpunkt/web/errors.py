@@ -15,10 +15,21 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from treffpunkt.errors import Conflict, DomainError, NotFound, ValidationFailed
+from treffpunkt.errors import N_, Conflict, DomainError, NotFound, ValidationFailed
+from treffpunkt.i18n import current_language
 from treffpunkt.i18n import gettext as _
+from treffpunkt.web.language import request_language
 
 PROBLEM_JSON = "application/problem+json"
+# Sent with every answer; error answers are built here and do not pass the app's headers.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'"
+    ),
+}
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ValidationFailed: 422,
@@ -80,21 +91,41 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(
+        body,
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
 
 
-def error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+PAGE_MESSAGES = {
+    403: N_("You may not open this page."),
+    404: N_("There is no page at this address."),
+    500: N_("Please try again in a moment. If it keeps happening, tell the organisers."),
+}
+
+
+def error_page(
+    request: Request[Any, Any, Any], status: int, detail: str | None = None
+) -> Response[Any]:
+    """An error page in the reader's language (set here too: unrouted requests skip middleware)."""
+    current_language.set(request_language(request))
+    if detail is None:
+        detail = _(PAGE_MESSAGES.get(status, N_("The request could not be processed.")))
     return Template(
         template_name="errors/error.html",
         context={"status": status, "detail": detail},
         status_code=status,
         media_type=MediaType.HTML,
+        headers=SECURITY_HEADERS,
     )
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = status_for(exc)
     if not wants_problem_json(request):
+        current_language.set(request_language(request))
         return error_page(request, status, exc.translated())
     errors = None
     if isinstance(exc, ValidationFailed):
@@ -141,7 +172,7 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Litestar has logged the traceback already; the caller learns nothing internal."""
     if not wants_problem_json(request):
-        return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, _("Something went wrong."))
+        return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "An unexpected error occurred."
     )
