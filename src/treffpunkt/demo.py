@@ -11,6 +11,8 @@ from treffpunkt.clock import utcnow
 from treffpunkt.events import services
 from treffpunkt.events.schemas import EventCreate, Venue
 from treffpunkt.events.tables import Event
+from treffpunkt.registrations.schemas import RegistrationForm
+from treffpunkt.registrations.services import register
 
 DEMO_EMAIL = "demo@treffpunkt.example"
 DEMO_PASSWORD = "treffpunkt-demo"  # noqa: S105 - published in the README for local use
@@ -34,6 +36,7 @@ class DemoEvent:
     capacity: int | None = None
     requires_approval: bool = False
     cancelled_because: str = ""
+    registrations: int = 0
 
 
 def _venue(name: str, street: str, postal_code: str, city: str) -> Venue:
@@ -123,7 +126,7 @@ PROGRAMME = [
         venue=_venue("Stadthaus Münster", "Klemensstraße 10", "48143", "Münster"),
         online_url="https://meet.example.org/ozg",
         capacity=12,
-        requires_approval=False,
+        registrations=11,
     ),
     DemoEvent(
         "Energiegemeinschaften gründen",
@@ -234,6 +237,32 @@ PROGRAMME = [
 ]
 
 
+DEMO_PEOPLE = [
+    ("Anna Schäfer", "Stadt Münster", "public_administration"),
+    ("Jonas Becker", "Kreis Steinfurt", "public_administration"),
+    ("Leyla Yılmaz", "Stadtwerke Münster", "municipal_company"),
+    ("Peter Hoffmann", "IHK Nord Westfalen", "business_association"),
+    ("Marie Wagner", "Gemeinde Havixbeck", "politics"),
+    ("Tobias Krüger", "Wirtschaftsförderung Münster", "business_development"),
+    ("Sofia Lange", "Universität Münster", "research_education"),
+    ("Ahmet Demir", "Digitalagentur Nordlicht GmbH", "business"),
+    ("Claudia Neumann", "Münsterland e.V.", "regional_association"),
+    ("Felix Braun", "Bürgerinitiative Digitales Dorf", "civil_society"),
+    ("Katharina Vogel", "Kreis Coesfeld", "public_administration"),
+]
+
+
+def _demo_person(number: int) -> RegistrationForm:
+    name, organisation, group = DEMO_PEOPLE[number % len(DEMO_PEOPLE)]
+    return RegistrationForm(
+        name=name,
+        email=f"teilnahme{number + 1}@demo.treffpunkt.example",
+        organisation=organisation,
+        stakeholder_group=group,  # type: ignore[arg-type]
+        consent=True,
+    )
+
+
 def _event_create(item: DemoEvent, today: datetime) -> EventCreate:
     day = (today + timedelta(days=item.days_ahead)).date()
     starts_at = datetime.combine(day, item.start, BERLIN)
@@ -273,6 +302,8 @@ async def load_demo_data() -> str:
             continue
         event = await services.create_event(_event_create(item, now), organiser, now=now)
         await services.publish_event(event.slug, now=now)
+        for number in range(item.registrations):
+            await register(event.slug, _demo_person(number), now=now)
         if item.cancelled_because:
             await services.cancel_event(event.slug, item.cancelled_because, now=now)
         created += 1
