@@ -13,12 +13,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+T = TypeVar("T")
 
 _scratch = Path(tempfile.mkdtemp(prefix="treffpunkt-tests-"))
 os.environ.setdefault("TREFFPUNKT_DATABASE_URL", f"sqlite:///{_scratch / 'test.sqlite3'}")
@@ -26,6 +29,7 @@ os.environ.setdefault("TREFFPUNKT_SECRET_KEY", "test-secret-" + "x" * 40)
 os.environ.setdefault("TREFFPUNKT_BASE_URL", "http://testserver")
 # Off for the suite (many registrations from one address); its own test switches it on.
 os.environ.setdefault("TREFFPUNKT_REGISTRATION_RATE_LIMIT", "0")
+os.environ.setdefault("TREFFPUNKT_LOGIN_RATE_LIMIT", "0")
 
 import httpx  # noqa: E402
 from litestar import Litestar  # noqa: E402
@@ -102,9 +106,15 @@ async def empty_tables() -> None:
             await DB.run_ddl(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
 
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end from sync code, even while Playwright's loop runs here."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
 @pytest.fixture(autouse=True)
 def clean_tables(database: None) -> None:
-    asyncio.run(empty_tables())
+    run_async(empty_tables())
 
 
 @pytest.fixture
@@ -172,9 +182,13 @@ def live_server(database: None) -> Iterator[str]:
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium through Playwright; skipped (loudly) when it is not installed."""
+    """Headless Debian Chromium through Playwright; skipped (loudly) when it is not installed.
+
+    One per test: while Playwright's sync API runs, its event loop occupies this thread, and
+    async tests after it could not start theirs.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("TREFFPUNKT_TEST_REQUIRE_BROWSER"):
             pytest.fail(f"browser tests are required but {CHROMIUM} is missing")

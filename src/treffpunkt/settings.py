@@ -70,6 +70,7 @@ class Settings:
     log_level: str
     db_pool_size: int
     registration_rate_limit: int
+    login_rate_limit: int
 
     @property
     def is_postgres(self) -> bool:
@@ -106,6 +107,7 @@ def load_settings() -> Settings:
         log_level=os.environ.get("TREFFPUNKT_LOG_LEVEL", "INFO").upper(),
         db_pool_size=_int("TREFFPUNKT_DB_POOL_SIZE", 10),
         registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 30),
+        login_rate_limit=_int("TREFFPUNKT_LOGIN_RATE_LIMIT", 10),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from urllib.parse import urljoin, urlsplit
 
@@ -22,11 +23,21 @@ WRONG_LOGIN_DE = "Die E-Mail-Adresse oder das Passwort ist falsch."
 
 
 @pytest.fixture
-def app() -> Litestar:
-    """A fresh app per test: the login rate limit counts per app, and this file signs in a lot."""
+async def limited_client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app with the production login limit (the suite switches it off)."""
+    from treffpunkt.settings import get_settings
     from treffpunkt.web.app import create_app
 
-    return create_app()
+    monkeypatch.setenv("TREFFPUNKT_LOGIN_RATE_LIMIT", "10")
+    get_settings.cache_clear()
+    app = create_app()
+    get_settings.cache_clear()
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
+        yield http
 
 
 def hidden_value(html: str, name: str) -> str:
@@ -302,12 +313,14 @@ async def test_csrf_cookie_is_httponly_and_samesite_lax(client: httpx.AsyncClien
     assert csrf["samesite"].lower() == "lax"
 
 
-async def test_login_attempts_beyond_ten_a_minute_are_refused(client: httpx.AsyncClient) -> None:
+async def test_login_attempts_beyond_ten_a_minute_are_refused(
+    limited_client: httpx.AsyncClient,
+) -> None:
     person = await factories.organiser()
     for _ in range(10):
-        assert (await post_login(client, person.email, "wrong password")).status_code == 400
+        assert (await post_login(limited_client, person.email, "wrong password")).status_code == 400
 
-    response = await post_login(client, person.email, factories.PASSWORD)
+    response = await post_login(limited_client, person.email, factories.PASSWORD)
 
     assert response.status_code == 429
-    assert SESSION_COOKIE not in client.cookies
+    assert SESSION_COOKIE not in limited_client.cookies

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -16,8 +15,6 @@ from treffpunkt.clock import utcnow
 from treffpunkt.events.services import events_managed_by
 from treffpunkt.i18n import gettext as _
 from treffpunkt.web.auth import SESSION_EPOCH, SESSION_USER, current_organiser, requires_organiser
-
-LOGIN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 10), exclude_opt_key="no_rate_limit")
 
 
 def safe_next(target: str | None, default: str = "/organiser") -> str:
@@ -44,7 +41,7 @@ class AccountPagesController(Controller):
             context={"next": safe_next(next), "email": "", "error": None},
         )
 
-    @post("/login", middleware=[LOGIN_RATE_LIMIT.middleware])
+    @post("/login")
     async def login(
         self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm]
     ) -> Template | Redirect:

@@ -7,7 +7,7 @@ from typing import Any
 
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, ErrorCollector
-from treffpunkt.registrations.schemas import AnswerValue, QuestionSpec
+from treffpunkt.registrations.schemas import QuestionSpec
 from treffpunkt.registrations.tables import Question
 
 SHORT_TEXT_LIMIT = 200
@@ -77,11 +77,11 @@ async def replace_questions(event_id: int, questions: list[QuestionSpec]) -> lis
     return await questions_of(event_id)
 
 
-def _is_blank(value: AnswerValue | None) -> bool:
+def _is_blank(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def _checked(question: QuestionSpec, value: AnswerValue, problems: ErrorCollector) -> Any:
+def _checked(question: QuestionSpec, value: Any, problems: ErrorCollector) -> Any:
     field = f"answers.{question.key}"
     if question.kind in ("short_text", "long_text"):
         limit = SHORT_TEXT_LIMIT if question.kind == "short_text" else LONG_TEXT_LIMIT
@@ -102,7 +102,11 @@ def _checked(question: QuestionSpec, value: AnswerValue, problems: ErrorCollecto
         else:
             return value
     else:
-        if not isinstance(value, list) or not set(value) <= set(question.options):
+        if (
+            not isinstance(value, list)
+            or not all(isinstance(v, str) for v in value)
+            or not set(value) <= set(question.options)
+        ):
             problems.add(
                 field, N_("must be a list of: %(value)s"), value=", ".join(question.options)
             )
@@ -114,7 +118,7 @@ def _checked(question: QuestionSpec, value: AnswerValue, problems: ErrorCollecto
 
 
 def checked_answers(
-    questions: list[QuestionSpec], answers: dict[str, AnswerValue], problems: ErrorCollector
+    questions: list[QuestionSpec], answers: dict[str, Any], problems: ErrorCollector
 ) -> dict[str, Any]:
     """The answers in canonical form; every broken rule goes to `problems`."""
     known = {q.key for q in questions}

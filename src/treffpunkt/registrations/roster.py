@@ -7,20 +7,24 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.columns import Column
 from piccolo.columns.combination import And
 from piccolo.custom_types import Combinable
+from piccolo.query import OrderByRaw
+from piccolo.querystring import QueryString
 
+from treffpunkt.events.services import search_words
 from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.services import VIEW_COLUMNS, RegistrationView
 from treffpunkt.registrations.tables import Registration
 
-SORTS = {
+SORTS: dict[str, tuple[Column | QueryString, bool]] = {
     "created_at": (Registration.created_at, True),
     "-created_at": (Registration.created_at, False),
-    "name": (Registration.name, True),
-    "-name": (Registration.name, False),
-    "organisation": (Registration.organisation, True),
-    "-organisation": (Registration.organisation, False),
+    "name": (OrderByRaw("lower(name)"), True),
+    "-name": (OrderByRaw("lower(name)"), False),
+    "organisation": (OrderByRaw("lower(organisation)"), True),
+    "-organisation": (OrderByRaw("lower(organisation)"), False),
     "status": (Registration.status, True),
     "waitlist": (Registration.waitlist_ticket, True),
 }
@@ -48,14 +52,8 @@ def _condition(event_id: int, query: RosterQuery) -> Combinable:
         condition = And(condition, Registration.status == query.status)
     if query.stakeholder_group:
         condition = And(condition, Registration.stakeholder_group == query.stakeholder_group)
-    for word in query.q.split()[:5]:
-        pattern = f"%{word.replace('%', '').replace('_', '')}%"
-        condition = And(
-            condition,
-            Registration.name.ilike(pattern)
-            | Registration.email.ilike(pattern)
-            | Registration.organisation.ilike(pattern),
-        )
+    for word in search_words(query.q):
+        condition = And(condition, Registration.search_text.like(f"%{word}%"))
     return condition
 
 
@@ -122,7 +120,7 @@ async def roster_csv(event_id: int, query: RosterQuery) -> bytes:
             "created_at",
             "language",
             "notes",
-            *[q.label for q in questions],
+            *[_cell(q.label) for q in questions],
         ]
     )
     for r in registrations:

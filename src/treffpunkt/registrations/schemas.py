@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -31,9 +31,11 @@ EmailAddress = Annotated[str, Meta(min_length=3, max_length=254)]
 Organisation = Annotated[str, Meta(min_length=1, max_length=200)]
 Role = Annotated[str, Meta(max_length=200)]
 Notes = Annotated[str, Meta(max_length=2_000)]
-AnswerValue = str | bool | list[Annotated[str, Meta(max_length=300)]]
+AnswerValue = str | bool | list[str]
+# Any JSON per answer: the question's own rules judge it, naming the answer that is wrong.
+AnyAnswer = Any
 Options = Annotated[list[Annotated[str, Meta(min_length=1, max_length=300)]], Meta(max_length=50)]
-Answers = Annotated[dict[Annotated[str, Meta(max_length=60)], AnswerValue], Meta(max_length=50)]
+Answers = Annotated[dict[Annotated[str, Meta(max_length=60)], AnyAnswer], Meta(max_length=50)]
 
 
 class RegistrationForm(Struct, kw_only=True, forbid_unknown_fields=True):

@@ -35,6 +35,7 @@ from treffpunkt.registrations.schemas import (
 from treffpunkt.registrations.tables import ACTIVE_STATUSES, Registration
 from treffpunkt.settings import LANGUAGES, get_settings
 from treffpunkt.signing import derived_key
+from treffpunkt.text import searchable
 
 LINK_PURPOSE = "registration-link"
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -97,6 +98,10 @@ def manage_token(link_nonce: str) -> str:
     key = derived_key(get_settings().secret_key, LINK_PURPOSE)
     digest = hmac.new(key, link_nonce.encode(), hashlib.sha256).digest()[:24]
     return base64.urlsafe_b64encode(digest).decode()
+
+
+def _search_text(values: dict[str, Any]) -> str:
+    return searchable(" ".join((values["name"], values["email"], values["organisation"])))
 
 
 def _token_hash(token: str) -> str:
@@ -280,6 +285,7 @@ async def _admit(
         rows = await Registration.insert(
             Registration(
                 **values,
+                search_text=_search_text(values),
                 event=event.id,
                 status=status,
                 waitlist_ticket=ticket,
@@ -399,6 +405,8 @@ async def change_registration(
     }
     if "answers" in values:
         values["answers"] = msgspec.json.encode(values["answers"]).decode()
+    if "name" in values or "organisation" in values:
+        values["search_text"] = _search_text({**registration.__dict__, **values})
     await Registration.update(**values, updated_at=now).where(Registration.id == registration.id)
     return await by_token(token)
 

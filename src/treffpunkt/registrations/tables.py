@@ -32,6 +32,8 @@ class Registration(Table, tablename="registration"):
     # The secret link is derived from this nonce with the secret key; only its hash is kept.
     link_nonce = Varchar(length=64)
     token_hash = Varchar(length=64, unique=True, index=True)
+    # Case- and accent-folded name, email and organisation, for the roster search.
+    search_text = Text(default="")
     added_by_organiser = Boolean(default=False)
     consent_at = Timestamptz()
     checked_in_at = Timestamptz(null=True, default=None)

@@ -60,7 +60,8 @@ def _logging() -> StructlogPlugin:
     # Only method, path and status: bodies, headers and cookies carry personal data.
     return StructlogPlugin(
         StructlogConfig(
-            structlog_logging_config=StructLoggingConfig(log_exceptions="always"),
+            # Our 500 handler logs unexpected errors; 4xx answers are not errors of ours.
+            structlog_logging_config=StructLoggingConfig(log_exceptions="never"),
             middleware_logging_config=LoggingMiddlewareConfig(
                 request_log_fields=["method", "path"],
                 response_log_fields=["status_code"],
@@ -77,15 +78,25 @@ async def is_public_registration(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST" and bool(PUBLIC_REGISTRATION.match(request.url.path))
 
 
+async def is_login(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "POST" and request.url.path == "/login"
+
+
 def _rate_limits(settings: Settings) -> list[Middleware]:
-    """Public registration is limited per client address; 0 switches the limit off."""
-    if settings.registration_rate_limit <= 0:
-        return []
-    limit = RateLimitConfig(
-        rate_limit=("minute", settings.registration_rate_limit),
-        check_throttle_handler=is_public_registration,
-    )
-    return [limit.middleware]
+    """Per client address and minute: public registration and login; 0 switches one off."""
+    limits = [
+        ("registrations", settings.registration_rate_limit, is_public_registration),
+        ("logins", settings.login_rate_limit, is_login),
+    ]
+    return [
+        RateLimitConfig(
+            rate_limit=("minute", per_minute),
+            check_throttle_handler=applies,
+            store=f"rate_limit_{name}",
+        ).middleware
+        for name, per_minute, applies in limits
+        if per_minute > 0
+    ]
 
 
 def create_app() -> Litestar:

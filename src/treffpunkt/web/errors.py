@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -21,6 +22,7 @@ from treffpunkt.i18n import gettext as _
 from treffpunkt.web.language import request_language
 
 PROBLEM_JSON = "application/problem+json"
+logger = structlog.get_logger("treffpunkt")
 # Sent with every answer; error answers are built here and do not pass the app's headers.
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -170,7 +172,8 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Litestar has logged the traceback already; the caller learns nothing internal."""
+    """Log the traceback for us; the caller learns nothing internal."""
+    logger.exception("unexpected error", method=request.method, path=request.url.path)
     if not wants_problem_json(request):
         return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
     return problem(

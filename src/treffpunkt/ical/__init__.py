@@ -1,0 +1,1 @@
+"""iCalendar: invites, cancellations and feeds. Pure functions over plain values, no tables."""
