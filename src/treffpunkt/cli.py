@@ -97,12 +97,21 @@ def create_token(email: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the web app."""
+@click.option(
+    "--mail-worker/--no-mail-worker",
+    default=True,
+    show_default=True,
+    help="Also deliver the outbox in each app process.",
+)
+def serve(host: str, port: int, workers: int, mail_worker: bool) -> None:
+    """Serve the web app (and, unless told not to, deliver mail in-process)."""
+    import os
+
     import uvicorn
 
     from treffpunkt.settings import get_settings
 
+    os.environ["TREFFPUNKT_MAIL_WORKER"] = "true" if mail_worker else "false"
     get_settings()  # fail before forking on a bad setting; fixes the dev secret for all workers
     uvicorn.run(
         "treffpunkt.web.app:create_app",
@@ -114,3 +123,30 @@ def serve(host: str, port: int, workers: int) -> None:
         access_log=False,
         log_level="warning",
     )
+
+
+@main.command()
+def worker() -> None:
+    """Deliver the outbox (mail) alone, until stopped with Ctrl-C or SIGTERM."""
+    import signal
+
+    from treffpunkt.notifications.worker import run_worker
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        if isinstance(DB, PostgresEngine):
+            await DB.start_connection_pool(min_size=1, max_size=4)
+        try:
+            await run_worker(stop)
+        finally:
+            if isinstance(DB, PostgresEngine):
+                await DB.close_connection_pool()
+
+    from piccolo.engine.postgres import PostgresEngine
+
+    from treffpunkt.db import DB
+
+    asyncio.run(run())

@@ -71,6 +71,8 @@ class Settings:
     db_pool_size: int
     registration_rate_limit: int
     login_rate_limit: int
+    reminder_hours: int
+    run_mail_worker: bool
 
     @property
     def is_postgres(self) -> bool:
@@ -108,6 +110,8 @@ def load_settings() -> Settings:
         db_pool_size=_int("TREFFPUNKT_DB_POOL_SIZE", 10),
         registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 30),
         login_rate_limit=_int("TREFFPUNKT_LOGIN_RATE_LIMIT", 10),
+        reminder_hours=_int("TREFFPUNKT_REMINDER_HOURS", 24),
+        run_mail_worker=_flag("TREFFPUNKT_MAIL_WORKER", False),
     )
 
 

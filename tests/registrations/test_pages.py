@@ -62,7 +62,23 @@ CONSENT_DE = (
     "Ich bin damit einverstanden, dass meine Angaben zur Organisation dieser Veranstaltung "
     "gespeichert und verwendet werden und dass ich dazu kontaktiert werde."
 )
-CONFIRMED_DE = "Ihr Platz ist bestätigt."
+CONFIRMED_DE = (
+    "Ihr Platz ist bestätigt. Sie erhalten eine Bestätigung per E-Mail mit einer "
+    "Kalendereinladung und Ihrem persönlichen Link, über den Sie Ihre Anmeldung ändern oder "
+    "absagen können."
+)
+WAITLISTED_DE = (
+    "Die Veranstaltung ist ausgebucht: Sie stehen auf Platz 1 der Warteliste. Sobald ein Platz "
+    "frei wird, rücken Sie nach und wir benachrichtigen Sie."
+)
+WAITLISTED_EN = (
+    "The event is fully booked: you are number 1 on the waiting list. As soon as a place "
+    "becomes free, it is yours, and we will write to you."
+)
+PENDING_DE = (
+    "Ihre Anmeldung muss noch vom Veranstaltungsteam bestätigt werden. Wir benachrichtigen Sie, "
+    "sobald die Entscheidung gefallen ist."
+)
 FULLY_BOOKED_DE = "Diese Veranstaltung ist ausgebucht."
 WAITLIST_HINT_DE = (
     "Diese Veranstaltung ist ausgebucht. Wenn Sie sich jetzt anmelden, kommen Sie auf die "
@@ -122,6 +138,8 @@ class Page(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         element = Element(tag, {k: v or "" for k, v in attrs}, tuple(self._open))
         self.elements.append(element)
+        if tag == "br":
+            self.handle_data("\n")
         if tag not in VOID_TAGS:
             self._open.append(element)
 
@@ -196,6 +214,13 @@ class Page(HTMLParser):
     def checked(self, name: str) -> list[str]:
         return [e.attrs["value"] for e in self.find("input", name=name) if "checked" in e.attrs]
 
+    def facts(self) -> dict[str, str]:
+        """The page's <dt> terms and the text of the <dd> that follows each."""
+        terms = self.find("dt")
+        details = self.find("dd")
+        assert len(terms) == len(details)
+        return {t.text: d.text for t, d in zip(terms, details, strict=True)}
+
     def has_form(self, action: str) -> bool:
         return bool(self.find("form", action=action))
 
@@ -203,6 +228,11 @@ class Page(HTMLParser):
     def text(self) -> str:
         body = self.find("body")
         return body[0].text if body else ""
+
+
+def notice(response: httpx.Response) -> str:
+    """The text of the page's status notice (the outcome of a registration)."""
+    return Page(response.text).one("div", role="status").text
 
 
 def hidden_value(html: str, name: str) -> str:
@@ -378,6 +408,15 @@ async def test_event_page_offers_all_ten_stakeholder_groups(client: httpx.AsyncC
     assert page.selected("stakeholder_group") == ""
 
 
+async def test_event_page_in_english_preselects_english_mails(client: httpx.AsyncClient) -> None:
+    event, _ = await open_event()
+
+    page = Page((await client.get(f"/events/{event.slug}", headers=ENGLISH)).text)
+
+    assert page.label_of(page.control("email")) == "Email address"
+    assert page.selected("language") == "en"
+
+
 async def test_event_page_shows_a_text_field_for_each_text_question(
     client: httpx.AsyncClient,
 ) -> None:
@@ -393,6 +432,18 @@ async def test_event_page_shows_a_text_field_for_each_text_question(
     assert page.by_id("answer-motivation-hint").text == "Ein paar Sätze genügen."
 
 
+async def test_event_page_ties_the_help_text_of_a_text_question_to_its_field(
+    client: httpx.AsyncClient,
+) -> None:
+    event, _ = await event_with_questions(client)
+
+    page = Page((await client.get(f"/events/{event.slug}")).text)
+
+    assert page.control("answers.motivation").attrs.get("aria-describedby") == (
+        "answer-motivation-hint"
+    )
+
+
 async def test_event_page_shows_choice_questions_as_labelled_groups(
     client: httpx.AsyncClient,
 ) -> None:
@@ -403,14 +454,9 @@ async def test_event_page_shows_choice_questions_as_labelled_groups(
     groups = {}
     for name in ("answers.slot", "answers.topics", "answers.parking"):
         inputs = page.find("input", name=name)
-        fieldsets = {a.text for i in inputs for a in i.ancestors if a.tag == "fieldset"}
-        assert len(fieldsets) == 1, f"{name} is not in exactly one fieldset"
-        legend = next(
-            e
-            for e in page.find("legend")
-            if any(a.tag == "fieldset" for a in e.ancestors)
-            and any(a in inputs[0].ancestors for a in e.ancestors if a.tag == "fieldset")
-        )
+        fieldset = next(a for a in inputs[0].ancestors if a.tag == "fieldset")
+        assert all(fieldset in i.ancestors for i in inputs), f"{name} spans several groups"
+        legend = next(e for e in page.find("legend") if fieldset in e.ancestors)
         groups[name] = (
             legend.text,
             [(i.attrs["type"], i.attrs["value"], page.label_of(i)) for i in inputs],
@@ -456,9 +502,9 @@ async def test_event_page_of_a_finished_event_says_it_is_over_instead_of_a_form(
 ) -> None:
     event, _ = await open_event()
     ended = datetime.now(UTC) - timedelta(hours=1)
-    await Event.update(
-        {Event.starts_at: ended - timedelta(hours=3), Event.ends_at: ended}
-    ).where(Event.id == event.id)
+    await Event.update({Event.starts_at: ended - timedelta(hours=3), Event.ends_at: ended}).where(
+        Event.id == event.id
+    )
 
     response = await client.get(f"/events/{event.slug}")
 
@@ -522,6 +568,20 @@ async def test_registering_without_csrf_token_is_forbidden(client: httpx.AsyncCl
     assert await registration_count() == 0
 
 
+async def test_registering_without_csrf_token_explains_the_refusal_in_german(
+    client: httpx.AsyncClient,
+) -> None:
+    event, _ = await open_event()
+    await client.get(f"/events/{event.slug}")
+
+    response = await client.post(f"/events/{event.slug}/register", data=form_fields())
+
+    page = Page(response.text)
+    assert page.one("h1").text == "Zugriff verweigert"
+    # Litestar's own English detail is no message for a German reader.
+    assert "CSRF token verification failed" not in page.text
+
+
 async def test_registering_answers_the_confirmation_page(client: httpx.AsyncClient) -> None:
     event, _ = await open_event()
 
@@ -529,7 +589,7 @@ async def test_registering_answers_the_confirmation_page(client: httpx.AsyncClie
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert Page(response.text).one("div", role="status").text.startswith(CONFIRMED_DE)
+    assert notice(response) == CONFIRMED_DE
 
 
 async def test_registering_puts_the_person_in_the_roster_with_every_value(
@@ -572,9 +632,7 @@ async def test_registering_when_full_shows_the_waiting_list_position(
     response = await post_form(client, event.slug, form_fields())
 
     assert response.status_code == 200
-    assert Page(response.text).one("div", role="status").text.startswith(
-        "Die Veranstaltung ist ausgebucht: Sie stehen auf Platz 1 der Warteliste."
-    )
+    assert notice(response) == WAITLISTED_DE
 
 
 async def test_registering_when_full_shows_the_waiting_list_position_in_english(
@@ -584,9 +642,7 @@ async def test_registering_when_full_shows_the_waiting_list_position_in_english(
 
     response = await post_form(client, event.slug, form_fields(), headers=ENGLISH)
 
-    assert Page(response.text).one("div", role="status").text.startswith(
-        "The event is fully booked: you are number 1 on the waiting list."
-    )
+    assert notice(response) == WAITLISTED_EN
 
 
 async def test_registering_for_an_event_with_approval_says_it_awaits_approval(
@@ -598,9 +654,7 @@ async def test_registering_for_an_event_with_approval_says_it_awaits_approval(
     response = await post_form(client, event.slug, fields)
 
     assert response.status_code == 200
-    assert Page(response.text).one("div", role="status").text.startswith(
-        "Ihre Anmeldung muss noch vom Veranstaltungsteam bestätigt werden."
-    )
+    assert notice(response) == PENDING_DE
     assert [(r["email"], r["status"]) for r in await roster(client, event.slug, auth)] == [
         (fields["email"], "pending")
     ]
@@ -660,6 +714,31 @@ async def test_invalid_registration_answers_422_with_the_message_next_to_the_fie
     assert page.by_id(f"{error_id}-error").text == message
     assert page.control(control).attrs.get("aria-invalid") == "true"
     assert page.control(control).attrs.get("aria-describedby") == f"{error_id}-error"
+
+
+async def test_unanswered_required_choice_question_shows_the_message_on_its_group(
+    client: httpx.AsyncClient,
+) -> None:
+    event, auth = await open_event()
+    question = {
+        "key": "slot",
+        "kind": "single_choice",
+        "label": "Zeitfenster",
+        "options": ["Vormittag", "Nachmittag"],
+        "required": True,
+    }
+    put = await client.put(f"/api/v1/events/{event.slug}/questions", json=[question], headers=auth)
+    assert put.status_code == 200, put.text
+
+    response = await post_form(client, event.slug, form_fields())
+
+    page = Page(response.text)
+    radios = page.find("input", name="answers.slot")
+    group = next(a for a in radios[0].ancestors if a.tag == "fieldset")
+    assert response.status_code == 422
+    assert page.by_id("answers-slot-error").text == "ist erforderlich"
+    assert group.attrs.get("aria-describedby") == "answers-slot-error"
+    assert page.checked("answers.slot") == []
 
 
 async def test_invalid_registration_marks_only_the_broken_fields(
@@ -757,7 +836,7 @@ async def test_registering_the_same_email_again_says_the_confirmation_was_sent_a
     response = await post_form(client, event.slug, form_fields(email="Anna@Example.org"))
 
     assert response.status_code == 200
-    assert Page(response.text).one("div", role="status").text == RESENT_DE
+    assert notice(response) == RESENT_DE
 
 
 async def test_registering_the_same_email_again_creates_no_second_registration(
@@ -792,7 +871,7 @@ async def test_filled_honeypot_shows_the_generic_thanks_and_stores_nothing(
     response = await post_form(client, event.slug, form_fields(website="http://spam.example"))
 
     assert response.status_code == 200
-    assert Page(response.text).one("div", role="status").text == GENERIC_THANKS_DE
+    assert notice(response) == GENERIC_THANKS_DE
     assert await registration_count() == 0
 
 
@@ -809,24 +888,55 @@ async def test_honeypot_field_is_hidden_from_people_and_keyboards(
     assert [a.attrs.get("aria-hidden") for a in honeypot.ancestors if a.tag == "div"][-1] == "true"
 
 
-async def test_registering_for_a_full_event_without_waiting_list_answers_409_keeping_values(
+async def filled_up_meanwhile(client: httpx.AsyncClient, fields: dict[str, Any]) -> httpx.Response:
+    """Open the form of a one-seat event, let someone else take the seat, then send it."""
+    event, _ = await open_event(capacity=1, waitlist=False)
+    opened = await client.get(f"/events/{event.slug}")
+    await register_directly(event, "first@example.org")
+    return await client.post(
+        f"/events/{event.slug}/register",
+        data={"_csrf_token": hidden_value(opened.text, "_csrf_token"), **fields},
+    )
+
+
+async def test_registering_for_an_event_that_filled_up_meanwhile_answers_409_fully_booked(
     client: httpx.AsyncClient,
 ) -> None:
-    event, _ = await full_event(waitlist=False)
+    response = await filled_up_meanwhile(client, form_fields())
+
+    assert response.status_code == 409
+    assert "ist ausgebucht" in Page(response.text).by_id("register").text
+
+
+async def test_registering_for_an_event_that_filled_up_meanwhile_alerts_the_refusal(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await filled_up_meanwhile(client, form_fields())
+
+    assert Page(response.text).one("p", role="alert").text == "die Veranstaltung ist ausgebucht"
+
+
+async def test_registering_for_an_event_that_filled_up_meanwhile_keeps_the_typed_values(
+    client: httpx.AsyncClient,
+) -> None:
     fields = form_fields(name="Carla Czech", email="carla@example.org", notes="vegan")
 
-    response = await post_form(client, event.slug, fields)
+    response = await filled_up_meanwhile(client, fields)
 
     page = Page(response.text)
-    assert response.status_code == 409
-    assert "die Veranstaltung ist ausgebucht" in page.by_id("register").text
-    assert page.has_form(f"/events/{event.slug}/register")
     assert (page.control("name").attrs["value"], page.control("email").attrs["value"]) == (
         "Carla Czech",
         "carla@example.org",
     )
     assert page.control("notes").raw_text == "vegan"
     assert page.selected("stakeholder_group") == "public_administration"
+
+
+async def test_registering_for_an_event_that_filled_up_meanwhile_stores_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    await filled_up_meanwhile(client, form_fields())
+
     assert await registration_count() == 1
 
 
@@ -861,8 +971,11 @@ async def test_manage_page_names_the_event_and_the_status(client: httpx.AsyncCli
     assert response.status_code == 200
     assert page.one("h1").text == event.title
     assert page.one("a", href=f"/events/{event.slug}").text == event.title
-    status = page.one("dl").text
-    assert status.startswith("Status Bestätigt Angemeldet als Anna Schmidt anna@example.org")
+    assert page.facts() == {
+        "Status": "Bestätigt",
+        "Angemeldet als": "Anna Schmidt anna@example.org",
+        "Sie vertreten": "Forschung und Bildung",
+    }
 
 
 async def test_manage_page_shows_the_waiting_list_position(client: httpx.AsyncClient) -> None:
@@ -872,8 +985,8 @@ async def test_manage_page_shows_the_waiting_list_position(client: httpx.AsyncCl
 
     response = await client.get(f"/registrations/{token}")
 
-    assert Page(response.text).one("dl").text.startswith(
-        "Status Auf der Warteliste Platz 2 auf der Warteliste"
+    assert Page(response.text).facts()["Status"] == (
+        "Auf der Warteliste Platz 2 auf der Warteliste"
     )
 
 
@@ -1023,7 +1136,7 @@ async def test_confirming_the_cancellation_cancels_the_registration(
     response = await confirm_cancellation(client, token)
 
     assert response.status_code == 200
-    assert Page(response.text).one("dl").text.startswith("Status Abgesagt")
+    assert Page(response.text).facts()["Status"] == "Abgesagt"
     assert (await stored("anna@example.org"))["status"] == "cancelled"
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Template
@@ -16,6 +18,13 @@ from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, ErrorCollector, ValidationFailed
 from treffpunkt.events import services
+from treffpunkt.events.calendar import (
+    calendar_event,
+    calendar_response,
+    client_is_current,
+    feed_etag,
+    not_modified,
+)
 from treffpunkt.events.schemas import (
     Cancellation,
     CoOrganiser,
@@ -27,6 +36,8 @@ from treffpunkt.events.schemas import (
     Kind,
 )
 from treffpunkt.events.services import CatalogueQuery, EventView
+from treffpunkt.ical.calendars import published
+from treffpunkt.ical.links import google_link, outlook_link
 from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS
 from treffpunkt.settings import DEFAULT_TIMEZONE, get_settings
@@ -292,9 +303,15 @@ class EventPagesController(Controller):
             field_errors = {e.field: e.translated() for e in failed.errors}
         else:
             events, total = await services.list_events(query, now=utcnow())
+        feed = f"{get_settings().base_url}/calendar.ics"
+        feed_filters = {k: v for k, v in filters.items() if k not in ("limit", "offset")}
+        if feed_filters:
+            feed += "?" + urlencode(feed_filters)
         return Template(
             template_name="events/catalogue.html",
             context={
+                "feed_url": feed,
+                "webcal_url": "webcal://" + feed.split("://", 1)[1],
                 "events": events,
                 "total": total,
                 "query": query,
@@ -307,9 +324,53 @@ class EventPagesController(Controller):
         )
 
     @get("/{slug:str}", name="event")
-    async def event_page(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+    async def event_page(
+        self, request: Request[Any, Any, Any], slug: FromPath[str]
+    ) -> Template | Response[bytes]:
+        """The event page, or with .ics its calendar file (one path segment serves both)."""
+        if slug.endswith(".ics"):
+            return await _event_calendar(request, slug.removesuffix(".ics"))
         event = await services.get_public_event(slug, _viewer(request))
         return await event_page(event)
+
+
+async def _event_calendar(request: Request[Any, Any, Any], slug: str) -> Response[bytes]:
+    event = await services.get_public_event(slug)
+    etag = feed_etag(f"{event.id}|{event.updated_at.isoformat()}|{event.sequence}")
+    if client_is_current(request, etag, event.updated_at):
+        return not_modified(etag, event.updated_at)
+    body = published([calendar_event(event)], name=event.title)
+    return calendar_response(
+        body, etag=etag, last_modified=event.updated_at, filename=f"{event.slug}.ics"
+    )
+
+
+FEED_LIMIT = 500
+
+
+@get(
+    "/calendar.ics",
+    summary="Subscribable calendar of the catalogue, with its filters",
+    tags=["events"],
+)
+async def catalogue_feed(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """METHOD:PUBLISH; cancelled events stay in it, marked CANCELLED, until they are over."""
+    params = {k: v for k, v in request.query_params.items() if k in CATALOGUE_PARAMS}
+    query = dataclasses.replace(
+        await parse_catalogue_query({**params, "limit": "1"}), limit=FEED_LIMIT, offset=0
+    )
+    now = utcnow()
+    fingerprint, latest = await services.catalogue_fingerprint(query, now=now)
+    etag = feed_etag(fingerprint, urlencode(sorted(params.items())))
+    if client_is_current(request, etag, latest):
+        return not_modified(etag, latest)
+    events, _ = await services.list_events(query, now=now)
+    name = "Treffpunkt"
+    if query.region:
+        regions = {choice.code: choice for choice in await services.regions()}
+        name = f"Treffpunkt · {regions[query.region].name_de}"
+    body = published([calendar_event(e) for e in events], name=name)
+    return calendar_response(body, etag=etag, last_modified=latest)
 
 
 async def event_page(
@@ -331,6 +392,8 @@ async def event_page(
             "regions": {c.code: c for c in await services.regions()},
             "sectors": {c.code: c for c in await services.sectors()},
             "questions": await questions_of(event.id),
+            "google_url": google_link(calendar_event(event)),
+            "outlook_url": outlook_link(calendar_event(event)),
             "stakeholder_groups": STAKEHOLDER_GROUPS,
             "values": values or {},
             "errors": errors or {},

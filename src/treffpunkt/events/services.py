@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import msgspec
 from piccolo.columns.combination import And
 from piccolo.custom_types import Combinable
+from piccolo.query.functions.aggregate import Count, Max
 
 from treffpunkt.accounts.services import CurrentOrganiser, normalise_email, organiser_by_email
 from treffpunkt.db import write_transaction
@@ -70,6 +71,17 @@ class EventView:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def place(self) -> str:
+        """The venue as one line, and/or "online"; what a calendar's LOCATION says."""
+        parts = []
+        if self.venue:
+            street = f"{self.venue.postal_code} {self.venue.city}".strip()
+            parts.append(", ".join(p for p in (self.venue.name, self.venue.street, street) if p))
+        if self.format in ("online", "hybrid"):
+            parts.append("online")
+        return " / ".join(parts)
 
     @property
     def seats_left(self) -> int | None:
@@ -141,6 +153,13 @@ async def get_event(slug: str) -> EventView:
     row = await Event.select().where(Event.slug == slug).first()
     if row is None:
         raise NotFound(N_("no event %(slug)s"), slug=slug, code="event_not_found")
+    return (await _views([row]))[0]
+
+
+async def get_event_by_id(event_id: int) -> EventView:
+    row = await Event.select().where(Event.id == event_id).first()
+    if row is None:
+        raise NotFound(N_("the event no longer exists"), code="event_not_found")
     return (await _views([row]))[0]
 
 
@@ -344,12 +363,22 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
     columns = await _columns(after)
     async with write_transaction():
         await Event.update(**columns, updated_at=now).where(Event.id == event.id)
+        # Imported here: registrations build on events, not the other way round.
+        from treffpunkt.registrations.services import fill_free_seats, notify_registrants
+
         if calendar_changed and event.status == "published":
             await Event.update({Event.sequence: Event.sequence + 1}).where(Event.id == event.id)
+            await notify_registrants(
+                event.id,
+                "event_updated",
+                {
+                    "old_starts_at": event.starts_at.isoformat(),
+                    "old_ends_at": event.ends_at.isoformat(),
+                    "old_timezone": event.timezone,
+                    "old_place": event.place,
+                },
+            )
         if _adds_seats(event.capacity, after.capacity):
-            # Imported here: registrations build on events, not the other way round.
-            from treffpunkt.registrations.services import fill_free_seats
-
             await fill_free_seats(event.id, now=now)
         if "sectors" in sent and set(after.sectors) != set(event.sectors):
             await EventSector.delete().where(EventSector.event == event.id)
@@ -385,15 +414,24 @@ async def cancel_event(slug: str, reason: str, *, now: datetime) -> EventView:
             N_("a draft is not public: delete it instead of cancelling it"),
             code="event_not_published",
         )
-    await Event.update(
-        {
-            Event.status: "cancelled",
-            Event.cancellation_reason: reason.strip(),
-            Event.cancelled_at: now,
-            Event.updated_at: now,
-            Event.sequence: Event.sequence + 1,
-        }
-    ).where((Event.id == event.id) & (Event.status == "published"))
+    from treffpunkt.registrations.services import notify_registrants
+
+    async with write_transaction():
+        cancelled = (
+            await Event.update(
+                {
+                    Event.status: "cancelled",
+                    Event.cancellation_reason: reason.strip(),
+                    Event.cancelled_at: now,
+                    Event.updated_at: now,
+                    Event.sequence: Event.sequence + 1,
+                }
+            )
+            .where((Event.id == event.id) & (Event.status == "published"))
+            .returning(Event.id)
+        )
+        if cancelled:
+            await notify_registrants(event.id, "event_cancelled", None)
     return await get_event(slug)
 
 
@@ -453,6 +491,26 @@ async def list_events(query: CatalogueQuery, *, now: datetime) -> tuple[list[Eve
         .offset(query.offset)
     )
     return await _views(rows), total
+
+
+async def catalogue_fingerprint(
+    query: CatalogueQuery, *, now: datetime
+) -> tuple[str, datetime | None]:
+    """What changes whenever the feed for `query` would, and its newest change.
+
+    One aggregate over the matching rows: cheap enough to answer 304s before any rendering.
+    """
+    condition = _catalogue_filter(query, now)
+    row = (
+        await Event.select(Count(Event.id, alias="events"), Max(Event.updated_at, alias="latest"))
+        .where(condition)
+        .first()
+    )
+    assert row is not None
+    latest = row["latest"]
+    if isinstance(latest, str):  # SQLite answers aggregates of timestamps as text
+        latest = datetime.fromisoformat(latest)
+    return f"{row['events']}|{latest}", latest
 
 
 async def events_managed_by(organiser: CurrentOrganiser) -> list[EventView]:

@@ -27,3 +27,25 @@ async def enqueue(
             payload=json.dumps(payload or {}),
         )
     )
+
+
+async def enqueue_to_registrations(
+    kind: str, *, event_id: int, rows: list[dict[str, Any]], payload: dict[str, Any] | None
+) -> None:
+    """The same message to many registrations (rows with id, email, language) at once."""
+    if not rows:
+        return
+    body = json.dumps(payload or {})
+    await OutboxMessage.insert(
+        *[
+            OutboxMessage(
+                kind=kind,
+                event=event_id,
+                registration=row["id"],
+                recipient=row["email"],
+                language=row["language"],
+                payload=body,
+            )
+            for row in rows
+        ]
+    )

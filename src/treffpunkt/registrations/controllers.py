@@ -11,8 +11,18 @@ from litestar.response import Template
 
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, Conflict, ErrorCollector, ValidationFailed
+from treffpunkt.events.calendar import (
+    calendar_event,
+    calendar_response,
+    client_is_current,
+    feed_etag,
+    newest,
+    not_modified,
+)
 from treffpunkt.events.controllers import event_page
-from treffpunkt.events.services import EventView, get_event, get_public_event
+from treffpunkt.events.services import EventView, get_event, get_event_by_id, get_public_event
+from treffpunkt.ical.calendars import published
+from treffpunkt.notifications.services import delivery_problems
 from treffpunkt.registrations import questions as question_service
 from treffpunkt.registrations import services
 from treffpunkt.registrations.roster import SORTS, RosterQuery, roster, roster_csv
@@ -87,7 +97,7 @@ def registration_out(registration: RegistrationView, event: EventView) -> Regist
     )
 
 
-def roster_row(registration: RegistrationView) -> RosterRow:
+def roster_row(registration: RegistrationView, mail_problem: str | None = None) -> RosterRow:
     return RosterRow(
         id=registration.id,
         name=registration.name,
@@ -103,11 +113,12 @@ def roster_row(registration: RegistrationView) -> RosterRow:
         checked_in_at=registration.checked_in_at,
         created_at=registration.created_at,
         added_by_organiser=registration.added_by_organiser,
+        mail_problem=mail_problem,
     )
 
 
 async def _event_of(registration: RegistrationView) -> EventView:
-    return await get_event((await services.get_event_by_id(registration.event))["slug"])
+    return await get_event_by_id(registration.event)
 
 
 class RegistrationApiController(Controller):
@@ -149,8 +160,12 @@ class RegistrationApiController(Controller):
         query = _roster_query(status, stakeholder_group, q, sort, limit, offset)
         event = await get_event(slug)
         rows, total = await roster(event.id, query)
+        problems = await delivery_problems(event.id)
         return RosterPage(
-            items=[roster_row(r) for r in rows], total=total, limit=limit, offset=offset
+            items=[roster_row(r, problems.get(r.id)) for r in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
         )
 
     @get(
@@ -374,6 +389,20 @@ class RegistrationPagesController(Controller):
                 token, registration, values=values, errors=_field_errors(failed), status_code=422
             )
         return await _manage_page(token, changed, saved=True)
+
+    @get("/registrations/{token:str}/calendar.ics")
+    async def personal_feed(
+        self, request: Request[Any, Any, Any], token: FromPath[str]
+    ) -> Response[bytes]:
+        """Every event this person holds a seat at, as a calendar to subscribe to."""
+        events = await services.events_of_person(token, now=utcnow())
+        fingerprint = "|".join(f"{e.id}:{e.updated_at.isoformat()}" for e in events)
+        etag = feed_etag(fingerprint, token)
+        latest = newest(events)
+        if client_is_current(request, etag, latest):
+            return not_modified(etag, latest, private=True)
+        body = published([calendar_event(e) for e in events], name="Treffpunkt")
+        return calendar_response(body, etag=etag, last_modified=latest, private=True)
 
     @get("/registrations/{token:str}/cancel")
     async def confirm_cancel(self, token: FromPath[str]) -> Template:

@@ -122,6 +122,7 @@ class RosterRow(Struct, kw_only=True):
     checked_in_at: datetime | None
     created_at: datetime
     added_by_organiser: bool
+    mail_problem: str | None = None
 
 
 class RosterPage(Struct, kw_only=True):

@@ -22,9 +22,9 @@ import msgspec
 from treffpunkt.accounts.services import normalise_email
 from treffpunkt.db import is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
-from treffpunkt.events.services import EventView, get_event, get_public_event
+from treffpunkt.events.services import EventView, get_event, get_event_by_id, get_public_event
 from treffpunkt.events.tables import Event
-from treffpunkt.notifications.outbox import enqueue
+from treffpunkt.notifications.outbox import enqueue, enqueue_to_registrations
 from treffpunkt.registrations.questions import checked_answers, questions_of
 from treffpunkt.registrations.schemas import (
     STAKEHOLDER_GROUPS,
@@ -310,6 +310,15 @@ async def _admit(
     return Outcome(registration_id, status, position, already_registered=False)
 
 
+async def notify_registrants(event_id: int, kind: str, payload: dict[str, Any] | None) -> int:
+    """One message to everyone still registered (confirmed, waiting or pending)."""
+    rows = await Registration.select(
+        Registration.id, Registration.email, Registration.language
+    ).where((Registration.event == event_id) & Registration.status.is_in(list(ACTIVE_STATUSES)))
+    await enqueue_to_registrations(kind, event_id=event_id, rows=rows, payload=payload)
+    return len(rows)
+
+
 async def fill_free_seats(event_id: int, *, now: datetime) -> int:
     """Promote the head of the waiting list while seats are free; call under the event lock."""
     promoted = 0
@@ -353,6 +362,10 @@ async def _view(where: Any) -> RegistrationView | None:
     )
 
 
+async def registration_by_id(registration_id: int) -> RegistrationView | None:
+    return await _view(Registration.id == registration_id)
+
+
 async def by_token(token: str) -> RegistrationView:
     registration = await _view(Registration.token_hash == _token_hash(token))
     if registration is None:
@@ -368,6 +381,19 @@ async def by_id(event_slug: str, registration_id: int) -> RegistrationView:
     if registration is None:
         raise NotFound(N_("no such registration for this event"), code="registration_not_found")
     return registration
+
+
+async def events_of_person(token: str, *, now: datetime) -> list[EventView]:
+    """Every event the link's owner holds a seat at and that is not over: their own feed."""
+    registration = await by_token(token)
+    rows = await Registration.select(Registration.event).where(
+        (Registration.email == registration.email) & (Registration.status == "confirmed")
+    )
+    events = [await get_event_by_id(row["event"]) for row in rows]
+    return sorted(
+        (e for e in events if e.status != "draft" and not e.is_finished(now)),
+        key=lambda e: e.starts_at,
+    )
 
 
 async def token_for(registration_id: int) -> str:
@@ -452,16 +478,9 @@ async def cancel_by_person(token: str, *, now: datetime) -> RegistrationView:
     if registration.status == "cancelled":
         return registration
     event = await get_event_by_id(registration.event)
-    if event["ends_at"] <= now:
+    if event.is_finished(now):
         raise Conflict(N_("the event is over"), code="event_finished")
     return await _end(registration, "cancelled", "registration_cancelled", now=now)
-
-
-async def get_event_by_id(event_id: int) -> dict[str, Any]:
-    row = await Event.select(Event.slug, Event.ends_at).where(Event.id == event_id).first()
-    if row is None:
-        raise NotFound(N_("the event no longer exists"), code="event_not_found")
-    return row
 
 
 async def cancel_by_organiser(

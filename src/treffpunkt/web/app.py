@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,8 +24,11 @@ from litestar.types import Middleware
 from piccolo.engine.postgres import PostgresEngine
 
 from treffpunkt.accounts.controllers import AccountPagesController
+from treffpunkt.attendance.controllers import TicketController
 from treffpunkt.db import DB
-from treffpunkt.events.controllers import EventApiController, EventPagesController
+from treffpunkt.events.controllers import EventApiController, EventPagesController, catalogue_feed
+from treffpunkt.notifications.controllers import MailboxController, OrganiserMessageController
+from treffpunkt.notifications.worker import run_worker
 from treffpunkt.registrations.controllers import (
     RegistrationApiController,
     RegistrationPagesController,
@@ -41,6 +45,21 @@ from treffpunkt.web.templating import template_config
 SESSION_COOKIE = "treffpunkt_session"
 CSRF_COOKIE = "treffpunkt_csrf"
 UNLOGGED_PATHS = ["^/health", "^/static/"]
+
+
+@asynccontextmanager
+async def mail_worker(_: Litestar) -> AsyncIterator[None]:
+    """The outbox worker inside this process, when `treffpunkt serve` asks for it."""
+    if not get_settings().run_mail_worker:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(stop), name="mail-worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 @asynccontextmanager
@@ -116,13 +135,17 @@ def create_app() -> Litestar:
             switch_language,
             EventApiController,
             EventPagesController,
+            catalogue_feed,
+            TicketController,
+            OrganiserMessageController,
+            MailboxController,
             RegistrationApiController,
             SelfServiceApiController,
             RegistrationPagesController,
             AccountPagesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
-        lifespan=[database_pool],
+        lifespan=[database_pool, mail_worker],
         middleware=[
             LanguageMiddleware(),
             *_rate_limits(settings),

@@ -101,9 +101,11 @@ def problem(
     )
 
 
+EXPIRED_FORM = N_("The form has expired. Please go back, reload the page and send it again.")
 PAGE_MESSAGES = {
     403: N_("You may not open this page."),
     404: N_("There is no page at this address."),
+    429: N_("Too many attempts from your connection. Please wait a minute and try again."),
     500: N_("Please try again in a moment. If it keeps happening, tell the organisers."),
 }
 
@@ -158,9 +160,11 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     if isinstance(exc, NotAuthorizedException) and not wants_problem_json(request):
         return Redirect(path=f"/login?next={request.url.path}")
     if not wants_problem_json(request):
-        return error_page(
-            request, status, exc.detail if status < 500 else _("Something went wrong.")
-        )
+        if status == 403 and request.method == "POST":
+            # Forms are refused for one reason only: a missing or stale CSRF token.
+            current_language.set(request_language(request))
+            return error_page(request, status, _(EXPIRED_FORM))
+        return error_page(request, status)
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail

@@ -1,0 +1,1 @@
+"""Attendance: check-in codes, QR tickets, check-in at the door, reports."""

@@ -1,0 +1,88 @@
+"""Events as calendars see them: the bridge from EventView to the pure ical functions."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from litestar import Request, Response
+
+from treffpunkt.events.services import EventView
+from treffpunkt.ical.calendars import CalendarEvent
+from treffpunkt.settings import get_settings
+
+
+def calendar_event(event: EventView) -> CalendarEvent:
+    settings = get_settings()
+    return CalendarEvent(
+        uid=event.calendar_uid,
+        sequence=event.sequence,
+        title=event.title,
+        description=event.summary,
+        location=event.place,
+        url=f"{settings.base_url}/events/{event.slug}",
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        timezone=event.timezone,
+        cancelled=event.status == "cancelled",
+        organiser_name=event.contact_name or "Treffpunkt",
+        organiser_email=event.contact_email or settings.mail_from,
+        updated_at=event.updated_at,
+    )
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def newest(events: list[EventView]) -> datetime | None:
+    return max((e.updated_at for e in events), default=None)
+
+
+def _validators(etag: str, last_modified: datetime | None, *, private: bool) -> dict[str, str]:
+    headers = {"ETag": etag, "Cache-Control": f"{'private' if private else 'public'}, max-age=300"}
+    if last_modified is not None:
+        headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
+    return headers
+
+
+def calendar_response(
+    body: bytes,
+    *,
+    etag: str,
+    last_modified: datetime | None,
+    filename: str | None = None,
+    private: bool = False,
+) -> Response[bytes]:
+    headers = _validators(etag, last_modified, private=private)
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(body, media_type="text/calendar", headers=headers)
+
+
+def not_modified(
+    etag: str, last_modified: datetime | None, *, private: bool = False
+) -> Response[bytes]:
+    return Response(b"", status_code=304, headers=_validators(etag, last_modified, private=private))
+
+
+def client_is_current(
+    request: Request[Any, Any, Any], etag: str, last_modified: datetime | None
+) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match:
+        return if_none_match.strip() == "*" or etag in {t.strip() for t in if_none_match.split(",")}
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since and last_modified is not None:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        return last_modified.replace(microsecond=0) <= since
+    return False
+
+
+def feed_etag(fingerprint: str, *parts: str) -> str:
+    return etag_of("|".join((fingerprint, *parts)).encode())

@@ -1,0 +1,72 @@
+"""Messages organisers write, and the outbox as admins and organisers see it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+from treffpunkt.db import write_transaction
+from treffpunkt.errors import N_, ErrorCollector, NotFound
+from treffpunkt.events.services import EventView
+from treffpunkt.notifications.messages import Obsolete, render, to_mime
+from treffpunkt.notifications.outbox import enqueue_to_registrations
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.tables import Registration
+
+MAILBOX_PAGE = 50
+
+
+async def message_to_confirmed(event: EventView, subject: str, body: str) -> int:
+    """Queue the organisers' message for everyone with a confirmed place; how many."""
+    problems = ErrorCollector()
+    if not subject.strip():
+        problems.add("subject", N_("must not be empty"))
+    if not body.strip():
+        problems.add("body", N_("must not be empty"))
+    problems.raise_if_any()
+    async with write_transaction():
+        rows = await Registration.select(
+            Registration.id, Registration.email, Registration.language
+        ).where((Registration.event == event.id) & (Registration.status == "confirmed"))
+        await enqueue_to_registrations(
+            "organiser_message",
+            event_id=event.id,
+            rows=rows,
+            payload={"subject": subject.strip(), "body": body.strip()},
+        )
+    return len(rows)
+
+
+async def mailbox(offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    rows = (
+        await OutboxMessage.select()
+        .order_by(OutboxMessage.id, ascending=False)
+        .limit(MAILBOX_PAGE)
+        .offset(offset)
+    )
+    return list(rows), await OutboxMessage.count()
+
+
+async def mailbox_message(
+    outbox_id: int, *, now: datetime
+) -> tuple[dict[str, Any], EmailMessage | None, str]:
+    """The row, the mail it makes today (None if it no longer applies) and why not."""
+    row = await OutboxMessage.select().where(OutboxMessage.id == outbox_id).first()
+    if row is None:
+        raise NotFound(N_("no such message"), code="message_not_found")
+    try:
+        mail, name, recipient = await render(row, now=now)
+    except Obsolete as reason:
+        return row, None, str(reason)
+    return row, to_mime(mail, outbox_id=outbox_id, name=name, recipient=recipient, now=now), ""
+
+
+async def delivery_problems(event_id: int) -> dict[int, str]:
+    """Per registration, the latest mail the server refused for good: organisers must know."""
+    rows = (
+        await OutboxMessage.select(OutboxMessage.registration, OutboxMessage.last_error)
+        .where((OutboxMessage.event == event_id) & (OutboxMessage.status == "failed"))
+        .order_by(OutboxMessage.id)
+    )
+    return {row["registration"]: row["last_error"] for row in rows if row["registration"]}
