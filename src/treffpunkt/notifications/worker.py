@@ -169,12 +169,12 @@ async def schedule_reminders(now: datetime) -> None:
         QueryString(
             "INSERT INTO outbox_message (kind, event, registration, recipient, language, payload,"
             " status, attempts, next_attempt_at, last_error, created_at)"
-            " SELECT 'reminder', r.event, r.id, r.email, r.language, '{{}}', 'pending', 0,"
-            " {}, '', {}"
-            " FROM registration r JOIN event e ON e.id = r.event"
-            " WHERE r.status = 'confirmed' AND e.status = 'published'"
+            " SELECT 'reminder', r.event, r.id, r.email, r.language, {}, 'pending', 0, {}, '', {}"
+            " FROM registration AS r, event AS e"
+            " WHERE e.id = r.event AND r.status = 'confirmed' AND e.status = 'published'"
             " AND e.starts_at > {} AND e.starts_at <= {}"
             " ON CONFLICT (registration) WHERE kind = 'reminder' DO NOTHING",
+            "{}",
             now,
             now,
             now,
