@@ -67,6 +67,12 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+class Invalid(DomainError):
+    """A value is well-formed JSON but means nothing here (a forged ticket, say)."""
+
+    code = "invalid"
+
+
 class NotFound(DomainError):
     code = "not_found"
 

@@ -72,6 +72,7 @@ class Settings:
     registration_rate_limit: int
     login_rate_limit: int
     reminder_hours: int
+    check_in_opens_hours: int
     run_mail_worker: bool
 
     @property
@@ -111,6 +112,7 @@ def load_settings() -> Settings:
         registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 30),
         login_rate_limit=_int("TREFFPUNKT_LOGIN_RATE_LIMIT", 10),
         reminder_hours=_int("TREFFPUNKT_REMINDER_HOURS", 24),
+        check_in_opens_hours=_int("TREFFPUNKT_CHECK_IN_OPENS_HOURS", 2),
         run_mail_worker=_flag("TREFFPUNKT_MAIL_WORKER", False),
     )
 

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get
-from litestar.params import FromPath
-from litestar.response import Template
+import dataclasses
+from typing import Annotated, Any
 
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Redirect, Template
+
+from treffpunkt.attendance import services
 from treffpunkt.attendance.codes import check_in_code
+from treffpunkt.attendance.schemas import CheckInAnswer, CheckInRequest
+from treffpunkt.attendance.services import CheckIn
 from treffpunkt.attendance.tickets import ticket_png, ticket_svg
-from treffpunkt.errors import N_, NotFound
-from treffpunkt.events.services import get_event_by_id
+from treffpunkt.clock import utcnow
+from treffpunkt.errors import N_, DomainError, ErrorCollector, NotFound
+from treffpunkt.events.services import get_event, get_event_by_id
+from treffpunkt.i18n import format_clock, gettext
+from treffpunkt.notifications.services import delivery_problems
+from treffpunkt.registrations.questions import questions_of
+from treffpunkt.registrations.roster import RosterQuery, roster, roster_csv
+from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS, STATUSES, ManualRegistration
 from treffpunkt.registrations.services import RegistrationView, by_token
+from treffpunkt.web.auth import manages_event
 
 PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
 
@@ -51,3 +64,205 @@ class TicketController(Controller):
             },
             headers=PRIVATE,
         )
+
+
+def check_in_answer(check_in: CheckIn) -> CheckInAnswer:
+    return CheckInAnswer(
+        registration_id=check_in.registration_id,
+        already_checked_in=check_in.already_checked_in,
+        checked_in_at=check_in.checked_in_at,
+        name=check_in.name,
+        organisation=check_in.organisation,
+        status=check_in.status,  # type: ignore[arg-type]
+    )
+
+
+class CheckInApiController(Controller):
+    path = "/api/v1/events/{slug:str}"
+    tags = ("attendance",)
+    guards = (manages_event,)
+
+    @post(
+        "/check-ins",
+        summary="Check someone in by the code of their QR ticket (or by registration id)",
+        description="A repeat scan answers 200 with `already_checked_in: true` and the first "
+        "time. Forged codes, codes of another event and registrations without a seat are "
+        "refused with distinct codes.",
+        status_code=200,
+    )
+    async def check_in(self, slug: FromPath[str], data: JSONBody[CheckInRequest]) -> CheckInAnswer:
+        if (data.code is None) == (data.registration_id is None):
+            problems = ErrorCollector()
+            problems.add("code", N_("send either the ticket code or the registration id"))
+            problems.raise_if_any()
+        if data.code is not None:
+            done = await services.check_in_by_code(slug, data.code, now=utcnow())
+        else:
+            assert data.registration_id is not None
+            done = await services.check_in_by_id(slug, data.registration_id, now=utcnow())
+        return check_in_answer(done)
+
+    @delete(
+        "/check-ins/{registration_id:int}",
+        summary="Undo a check-in",
+        status_code=204,
+    )
+    async def undo(self, slug: FromPath[str], registration_id: FromPath[int]) -> None:
+        await services.undo_check_in(slug, registration_id)
+
+    @post(
+        "/walk-ins",
+        summary="Register someone at the door and check them in at once",
+        status_code=201,
+    )
+    async def walk_in(
+        self, slug: FromPath[str], data: JSONBody[ManualRegistration]
+    ) -> CheckInAnswer:
+        return check_in_answer(await services.walk_in(slug, data, now=utcnow()))
+
+
+class CheckInPagesController(Controller):
+    """The door: a phone-sized page that scans tickets, takes typed codes and finds names.
+
+    It works without JavaScript (plain forms); with it, scans and answers stay on the page.
+    """
+
+    path = "/organiser/events/{slug:str}/check-in"
+    guards = (manages_event,)
+    include_in_schema = False
+
+    async def _page(
+        self,
+        slug: str,
+        *,
+        q: str = "",
+        result: dict[str, object] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        event = await get_event(slug)
+        return Template(
+            template_name="attendance/check_in.html",
+            context={
+                "event": event,
+                "q": q,
+                "people": await services.find_people(event.id, q) if q else [],
+                "counters": await services.counters(event.id),
+                "result": result,
+            },
+            status_code=status_code,
+            headers={"Permissions-Policy": "camera=(self)", "Cache-Control": "no-store"},
+        )
+
+    @get("/")
+    async def page(self, slug: FromPath[str], q: Annotated[str, QueryParameter()] = "") -> Template:
+        return await self._page(slug, q=q[:100])
+
+    @post("/")
+    async def submit(
+        self, request: Request[Any, Any, Any], slug: FromPath[str]
+    ) -> Template | Response[dict[str, object]]:
+        """A code (scanned or typed) or a registration id; JSON for the script, a page for forms."""
+        form = await request.form()
+        code = str(form.get("code") or "").strip()
+        registration_id = str(form.get("registration_id") or "").strip()
+        result = await door_result(slug, code=code, registration_id=registration_id)
+        if request.headers.get("accept", "").startswith("application/json"):
+            event = await get_event(slug)
+            counters = await services.counters(event.id)
+            return Response(
+                {**result, "checked_in": counters.checked_in, "confirmed": counters.confirmed}
+            )
+        return await self._page(slug, result=result)
+
+    @get("/counters")
+    async def live_counters(self, slug: FromPath[str]) -> dict[str, int]:
+        counters = await services.counters((await get_event(slug)).id)
+        return {"checked_in": counters.checked_in, "confirmed": counters.confirmed}
+
+
+async def door_result(slug: str, *, code: str, registration_id: str) -> dict[str, object]:
+    """What the door shows: green (in), amber (already in) or red (refused), with who it is."""
+    try:
+        if registration_id.isdigit():
+            done = await services.check_in_by_id(slug, int(registration_id), now=utcnow())
+        else:
+            done = await services.check_in_by_code(slug, code, now=utcnow())
+    except DomainError as refused:
+        return {"outcome": "refused", "message": refused.translated(), "code": refused.code}
+    when = format_clock(done.checked_in_at.astimezone((await get_event(slug)).zone))
+    return {
+        "outcome": "again" if done.already_checked_in else "welcome",
+        "name": done.name,
+        "organisation": done.organisation,
+        "message": (
+            gettext("Already checked in at %(time)s") % {"time": when}
+            if done.already_checked_in
+            else gettext("Welcome!")
+        ),
+    }
+
+
+class RosterPagesController(Controller):
+    """Everyone registered, with check-in by hand and undo, and a sign-in sheet to print."""
+
+    path = "/organiser/events/{slug:str}"
+    guards = (manages_event,)
+    include_in_schema = False
+
+    @get("/roster")
+    async def roster_page(
+        self,
+        slug: FromPath[str],
+        status: Annotated[str, QueryParameter()] = "",
+        stakeholder_group: Annotated[str, QueryParameter()] = "",
+        q: Annotated[str, QueryParameter()] = "",
+        sheet: Annotated[bool, QueryParameter()] = False,
+    ) -> Template:
+        event = await get_event(slug)
+        query = RosterQuery(
+            status=status if status in STATUSES else None,
+            stakeholder_group=stakeholder_group
+            if stakeholder_group in STAKEHOLDER_GROUPS
+            else None,
+            q=q[:200],
+            sort="name",
+        )
+        if sheet:
+            query = dataclasses.replace(query, status="confirmed")
+        people, total = await roster(event.id, query, everything=True)
+        return Template(
+            template_name="attendance/sign_in_sheet.html" if sheet else "attendance/roster.html",
+            context={
+                "event": event,
+                "people": people,
+                "total": total,
+                "questions": await questions_of(event.id),
+                "filters": {"status": status, "stakeholder_group": stakeholder_group, "q": q},
+                "statuses": STATUSES,
+                "stakeholder_groups": STAKEHOLDER_GROUPS,
+                "counters": await services.counters(event.id),
+                "problems": await delivery_problems(event.id),
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @get("/roster.csv")
+    async def roster_csv_download(self, slug: FromPath[str]) -> Response[bytes]:
+        event = await get_event(slug)
+        return Response(
+            await roster_csv(event.id, RosterQuery(sort="name")),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{slug}-roster.csv"'},
+        )
+
+    @post("/roster/{registration_id:int}/check-in")
+    async def check_in_by_hand(
+        self, slug: FromPath[str], registration_id: FromPath[int]
+    ) -> Redirect:
+        await services.check_in_by_id(slug, registration_id, now=utcnow())
+        return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)
+
+    @post("/roster/{registration_id:int}/undo")
+    async def undo_by_hand(self, slug: FromPath[str], registration_id: FromPath[int]) -> Redirect:
+        await services.undo_check_in(slug, registration_id)
+        return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)

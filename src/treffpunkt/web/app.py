@@ -24,7 +24,12 @@ from litestar.types import Middleware
 from piccolo.engine.postgres import PostgresEngine
 
 from treffpunkt.accounts.controllers import AccountPagesController
-from treffpunkt.attendance.controllers import TicketController
+from treffpunkt.attendance.controllers import (
+    CheckInApiController,
+    CheckInPagesController,
+    RosterPagesController,
+    TicketController,
+)
 from treffpunkt.db import DB
 from treffpunkt.events.controllers import EventApiController, EventPagesController, catalogue_feed
 from treffpunkt.notifications.controllers import MailboxController, OrganiserMessageController
@@ -137,6 +142,9 @@ def create_app() -> Litestar:
             EventPagesController,
             catalogue_feed,
             TicketController,
+            CheckInApiController,
+            CheckInPagesController,
+            RosterPagesController,
             OrganiserMessageController,
             MailboxController,
             RegistrationApiController,

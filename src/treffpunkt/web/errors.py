@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from treffpunkt.errors import N_, Conflict, DomainError, NotFound, ValidationFailed
+from treffpunkt.errors import N_, Conflict, DomainError, Invalid, NotFound, ValidationFailed
 from treffpunkt.i18n import current_language
 from treffpunkt.i18n import gettext as _
 from treffpunkt.web.language import request_language
@@ -35,6 +35,7 @@ SECURITY_HEADERS = {
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ValidationFailed: 422,
+    Invalid: 422,
     NotFound: 404,
     Conflict: 409,
 }

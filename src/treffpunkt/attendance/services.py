@@ -1,0 +1,160 @@
+"""Checking people in at the door: by QR code, by hand, undo, and walk-ins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from treffpunkt.attendance.codes import read_code
+from treffpunkt.errors import N_, Conflict, Invalid, NotFound
+from treffpunkt.events.services import EventView, get_event, search_words
+from treffpunkt.registrations.schemas import ManualRegistration
+from treffpunkt.registrations.services import add_by_organiser
+from treffpunkt.registrations.tables import Registration
+from treffpunkt.settings import get_settings
+
+REFUSED_STATUSES = {
+    "cancelled": N_("this registration has been cancelled"),
+    "declined": N_("this registration was declined"),
+    "waitlisted": N_("this person is on the waiting list and has no seat"),
+    "pending": N_("this registration still awaits approval"),
+}
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    registration_id: int
+    name: str
+    organisation: str
+    status: str
+    checked_in_at: datetime
+    already_checked_in: bool
+
+
+def _refuse_before_opening(event: EventView, now: datetime) -> None:
+    if event.status == "cancelled":
+        raise Conflict(N_("the event has been cancelled"), code="event_cancelled")
+    opens = event.starts_at - timedelta(hours=get_settings().check_in_opens_hours)
+    if now < opens:
+        raise Conflict(
+            N_("check-in opens %(hours)d hours before the start"),
+            hours=get_settings().check_in_opens_hours,
+            code="check_in_not_open",
+        )
+
+
+async def _check_in(event: EventView, registration_id: int, *, now: datetime) -> CheckIn:
+    """The first scan wins: a conditional UPDATE sets the time once, however many race."""
+    _refuse_before_opening(event, now)
+    row = (
+        await Registration.select(
+            Registration.id, Registration.name, Registration.organisation, Registration.status
+        )
+        .where((Registration.id == registration_id) & (Registration.event == event.id))
+        .first()
+    )
+    if row is None:
+        raise NotFound(N_("no such registration for this event"), code="registration_not_found")
+    if row["status"] in REFUSED_STATUSES:
+        raise Conflict(REFUSED_STATUSES[row["status"]], code=f"registration_{row['status']}")
+    first = (
+        await Registration.update({Registration.checked_in_at: now})
+        .where((Registration.id == registration_id) & Registration.checked_in_at.is_null())
+        .returning(Registration.checked_in_at)
+    )
+    if first:
+        checked_in_at, already = first[0]["checked_in_at"], False
+    else:
+        stored = (
+            await Registration.select(Registration.checked_in_at)
+            .where(Registration.id == registration_id)
+            .first()
+        )
+        assert stored is not None
+        checked_in_at, already = stored["checked_in_at"], True
+    return CheckIn(
+        registration_id=row["id"],
+        name=row["name"],
+        organisation=row["organisation"],
+        status=row["status"],
+        checked_in_at=checked_in_at,
+        already_checked_in=already,
+    )
+
+
+async def check_in_by_code(slug: str, code: str, *, now: datetime) -> CheckIn:
+    event = await get_event(slug)
+    read = read_code(code)
+    if read is None:
+        raise Invalid(N_("this is not a Treffpunkt ticket"), code="invalid_code")
+    if read.event_id != event.id:
+        raise Conflict(N_("this ticket is for another event"), code="wrong_event")
+    return await _check_in(event, read.registration_id, now=now)
+
+
+async def check_in_by_id(slug: str, registration_id: int, *, now: datetime) -> CheckIn:
+    return await _check_in(await get_event(slug), registration_id, now=now)
+
+
+async def undo_check_in(slug: str, registration_id: int) -> None:
+    event = await get_event(slug)
+    undone = (
+        await Registration.update({Registration.checked_in_at: None})
+        .where((Registration.id == registration_id) & (Registration.event == event.id))
+        .returning(Registration.id)
+    )
+    if not undone:
+        raise NotFound(N_("no such registration for this event"), code="registration_not_found")
+
+
+async def walk_in(slug: str, person: ManualRegistration, *, now: datetime) -> CheckIn:
+    """Someone registers at the door and walks straight in."""
+    event = await get_event(slug)
+    _refuse_before_opening(event, now)
+    outcome = await add_by_organiser(slug, person, now=now)
+    if outcome.status != "confirmed":
+        raise Conflict(
+            N_("the event is full: add the person beyond capacity to let them in"),
+            code="event_full",
+        )
+    return await _check_in(event, outcome.registration_id, now=now)
+
+
+@dataclass(frozen=True)
+class Counters:
+    checked_in: int
+    confirmed: int
+
+
+async def counters(event_id: int) -> Counters:
+    confirmed = await Registration.count().where(
+        (Registration.event == event_id) & (Registration.status == "confirmed")
+    )
+    checked_in = await Registration.count().where(
+        (Registration.event == event_id)
+        & (Registration.status == "confirmed")
+        & Registration.checked_in_at.is_not_null()
+    )
+    return Counters(checked_in=int(checked_in), confirmed=int(confirmed))
+
+
+async def find_people(event_id: int, q: str, limit: int = 20) -> list[dict[str, object]]:
+    """Confirmed people whose name, email or organisation contain every word of `q`."""
+    words = search_words(q)
+    if not words:
+        return []
+    condition = (Registration.event == event_id) & (Registration.status == "confirmed")
+    for word in words:
+        condition &= Registration.search_text.like(f"%{word}%")
+    rows = (
+        await Registration.select(
+            Registration.id,
+            Registration.name,
+            Registration.organisation,
+            Registration.checked_in_at,
+        )
+        .where(condition)
+        .order_by(Registration.name)
+        .limit(limit)
+    )
+    return list(rows)
