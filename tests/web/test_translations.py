@@ -30,6 +30,7 @@ SAME_IN_GERMAN = {
     "Organisation",
     "Region",
     "Status",
+    "Check-in",
     "Ticket",
     "Treffpunkt",
     "Workshop",
