@@ -38,6 +38,8 @@ from treffpunkt.settings import get_settings  # noqa: E402
 
 # Child tables first, so that emptying never trips a foreign key.
 TABLES = (
+    "feedback_response",
+    "feedback_question",
     "outbox_message",
     "registration_question",
     "registration",

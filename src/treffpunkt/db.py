@@ -42,6 +42,7 @@ APP_REGISTRY = AppRegistry(
         "treffpunkt.events.piccolo_app",
         "treffpunkt.registrations.piccolo_app",
         "treffpunkt.notifications.piccolo_app",
+        "treffpunkt.attendance.piccolo_app",
     ]
 )
 

@@ -250,7 +250,7 @@ class RosterPagesController(Controller):
     async def roster_csv_download(self, slug: FromPath[str]) -> Response[bytes]:
         event = await get_event(slug)
         return Response(
-            await roster_csv(event.id, RosterQuery(sort="name")),
+            await roster_csv(event, RosterQuery(sort="name"), now=utcnow()),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{slug}-roster.csv"'},
         )

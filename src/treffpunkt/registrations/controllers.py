@@ -97,7 +97,9 @@ def registration_out(registration: RegistrationView, event: EventView) -> Regist
     )
 
 
-def roster_row(registration: RegistrationView, mail_problem: str | None = None) -> RosterRow:
+def roster_row(
+    registration: RegistrationView, mail_problem: str | None = None, *, event_over: bool = False
+) -> RosterRow:
     return RosterRow(
         id=registration.id,
         name=registration.name,
@@ -113,6 +115,7 @@ def roster_row(registration: RegistrationView, mail_problem: str | None = None) 
         checked_in_at=registration.checked_in_at,
         created_at=registration.created_at,
         added_by_organiser=registration.added_by_organiser,
+        attendance=registration.attendance(event_over),  # type: ignore[arg-type]
         mail_problem=mail_problem,
     )
 
@@ -162,7 +165,10 @@ class RegistrationApiController(Controller):
         rows, total = await roster(event.id, query)
         problems = await delivery_problems(event.id)
         return RosterPage(
-            items=[roster_row(r, problems.get(r.id)) for r in rows],
+            items=[
+                roster_row(r, problems.get(r.id), event_over=event.is_finished(utcnow()))
+                for r in rows
+            ],
             total=total,
             limit=limit,
             offset=offset,
@@ -185,7 +191,7 @@ class RegistrationApiController(Controller):
         query = _roster_query(status, stakeholder_group, q, sort, 100, 0)
         event = await get_event(slug)
         return Response(
-            await roster_csv(event.id, query),
+            await roster_csv(event, query, now=utcnow()),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{slug}-roster.csv"'},
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from piccolo.columns import Column
@@ -13,7 +14,7 @@ from piccolo.custom_types import Combinable
 from piccolo.query import OrderByRaw
 from piccolo.querystring import QueryString
 
-from treffpunkt.events.services import search_words
+from treffpunkt.events.services import EventView, search_words
 from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.services import VIEW_COLUMNS, RegistrationView
 from treffpunkt.registrations.tables import Registration
@@ -100,8 +101,9 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-async def roster_csv(event_id: int, query: RosterQuery) -> bytes:
+async def roster_csv(event: EventView, query: RosterQuery, *, now: datetime) -> bytes:
     """Every matching row: UTF-8 with BOM and semicolons, as German Excel expects."""
+    event_id, event_over = event.id, event.is_finished(now)
     registrations, _ = await roster(event_id, query, everything=True)
     questions = await questions_of(event_id)
     buffer = io.StringIO()
@@ -117,6 +119,7 @@ async def roster_csv(event_id: int, query: RosterQuery) -> bytes:
             "status",
             "waitlist_position",
             "checked_in_at",
+            "attendance",
             "created_at",
             "language",
             "notes",
@@ -137,6 +140,7 @@ async def roster_csv(event_id: int, query: RosterQuery) -> bytes:
                     r.status,
                     r.waitlist_position,
                     r.checked_in_at,
+                    r.attendance(event_over),
                     r.created_at,
                     r.language,
                     r.notes,

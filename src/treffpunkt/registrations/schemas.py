@@ -23,6 +23,7 @@ STAKEHOLDER_GROUPS: tuple[str, ...] = StakeholderGroup.__args__  # type: ignore[
 Language = Literal["de", "en"]
 Status = Literal["pending", "confirmed", "waitlisted", "declined", "cancelled"]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+Attendance = Literal["attended", "no_show"]
 QuestionKind = Literal["short_text", "long_text", "single_choice", "multiple_choice", "yes_no"]
 QUESTION_KINDS: tuple[str, ...] = QuestionKind.__args__  # type: ignore[attr-defined]
 
@@ -122,6 +123,7 @@ class RosterRow(Struct, kw_only=True):
     checked_in_at: datetime | None
     created_at: datetime
     added_by_organiser: bool
+    attendance: Attendance | None = None
     mail_problem: str | None = None
 
 

@@ -87,6 +87,14 @@ class RegistrationView:
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    def attendance(self, event_over: bool) -> str | None:
+        """attended, no_show (a confirmed seat nobody used once the event is over), or None."""
+        if self.checked_in_at is not None:
+            return "attended"
+        if self.status == "confirmed" and event_over:
+            return "no_show"
+        return None
+
 
 VIEW_COLUMNS = [
     name for name in RegistrationView.__dataclass_fields__ if name not in {"waitlist_position"}
