@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 
-from treffpunkt.attendance import services
+from treffpunkt.attendance import feedback, services
 from treffpunkt.attendance.codes import check_in_code
-from treffpunkt.attendance.schemas import CheckInAnswer, CheckInRequest
+from treffpunkt.attendance.feedback import FeedbackQuestionSpec
+from treffpunkt.attendance.schemas import (
+    AttendanceSummary,
+    CheckInAnswer,
+    CheckInRequest,
+    FeedbackResults,
+    RatingResult,
+    Recipients,
+)
 from treffpunkt.attendance.services import CheckIn
 from treffpunkt.attendance.tickets import ticket_png, ticket_svg
 from treffpunkt.clock import utcnow
-from treffpunkt.errors import N_, DomainError, ErrorCollector, NotFound
-from treffpunkt.events.services import get_event, get_event_by_id
+from treffpunkt.errors import N_, Conflict, DomainError, ErrorCollector, NotFound, ValidationFailed
+from treffpunkt.events.services import EventView, get_event, get_event_by_id
 from treffpunkt.i18n import format_clock, gettext
 from treffpunkt.notifications.services import delivery_problems
 from treffpunkt.registrations.questions import questions_of
@@ -266,3 +275,123 @@ class RosterPagesController(Controller):
     async def undo_by_hand(self, slug: FromPath[str], registration_id: FromPath[int]) -> Redirect:
         await services.undo_check_in(slug, registration_id)
         return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)
+
+
+async def attendance_summary(event: EventView, *, now: datetime) -> AttendanceSummary:
+    counts = await services.counters(event.id)
+    over = event.is_finished(now)
+    return AttendanceSummary(
+        confirmed=counts.confirmed,
+        checked_in=counts.checked_in,
+        no_show=counts.confirmed - counts.checked_in if over else 0,
+        attendance_rate=round(counts.checked_in / counts.confirmed, 4)
+        if counts.confirmed
+        else None,
+    )
+
+
+class AfterTheEventApiController(Controller):
+    path = "/api/v1/events/{slug:str}"
+    tags = ("attendance",)
+    guards = (manages_event,)
+
+    @get("/attendance", summary="Who came: confirmed, checked in, no-shows and the rate")
+    async def attendance(self, slug: FromPath[str]) -> AttendanceSummary:
+        return await attendance_summary(await get_event(slug), now=utcnow())
+
+    @get("/feedback-questions", summary="The feedback questions (3 to 5)")
+    async def list_feedback_questions(self, slug: FromPath[str]) -> list[FeedbackQuestionSpec]:
+        return await feedback.feedback_questions((await get_event(slug)).id)
+
+    @put("/feedback-questions", summary="Set the feedback questions (3 to 5, rating or text)")
+    async def set_feedback_questions(
+        self, slug: FromPath[str], data: JSONBody[list[FeedbackQuestionSpec]]
+    ) -> list[FeedbackQuestionSpec]:
+        return await feedback.replace_feedback_questions(await get_event(slug), data)
+
+    @post(
+        "/thank-you",
+        summary="Thank everyone who came, with a link to the feedback form (once each)",
+        status_code=202,
+    )
+    async def thank_you(self, slug: FromPath[str]) -> Recipients:
+        count = await feedback.thank_attendees(await get_event(slug), now=utcnow())
+        return Recipients(recipients=count)
+
+    @get("/feedback", summary="Feedback results: counts, averages, distributions and texts")
+    async def results(self, slug: FromPath[str]) -> FeedbackResults:
+        responses, questions = await feedback.feedback_results((await get_event(slug)).id)
+        return FeedbackResults(
+            responses=responses,
+            questions=[RatingResult(**dataclasses.asdict(q)) for q in questions],
+        )
+
+
+class FeedbackPagesController(Controller):
+    include_in_schema = False
+
+    @get("/feedback/{token:str}")
+    async def form(self, token: FromPath[str]) -> Template:
+        registration = await by_token(token)
+        return await _feedback_page(token, registration)
+
+    @post("/feedback/{token:str}")
+    async def answer(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+        registration = await by_token(token)
+        form = await request.form()
+        questions = await feedback.feedback_questions(registration.event)
+        answers = {q.key: str(form.get(f"answers.{q.key}") or "") for q in questions}
+        try:
+            await feedback.answer_feedback(registration, answers, now=utcnow())
+        except ValidationFailed as failed:
+            errors = {e.field: e.translated() for e in failed.errors}
+            return await _feedback_page(
+                token, registration, values=answers, errors=errors, status_code=422
+            )
+        except Conflict as refused:
+            return await _feedback_page(
+                token, registration, refusal=refused.translated(), status_code=409
+            )
+        return await _feedback_page(token, registration, thanked=True)
+
+    @get("/organiser/events/{slug:str}/feedback", guards=[manages_event])
+    async def results_page(self, slug: FromPath[str]) -> Template:
+        event = await get_event(slug)
+        responses, questions = await feedback.feedback_results(event.id)
+        return Template(
+            template_name="attendance/feedback_results.html",
+            context={
+                "event": event,
+                "responses": responses,
+                "results": questions,
+                "summary": await attendance_summary(event, now=utcnow()),
+            },
+        )
+
+
+async def _feedback_page(
+    token: str,
+    registration: RegistrationView,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+    thanked: bool = False,
+    status_code: int = 200,
+) -> Template:
+    return Template(
+        template_name="attendance/feedback.html",
+        context={
+            "token": token,
+            "event": await get_event_by_id(registration.event),
+            "registration": registration,
+            "questions": await feedback.feedback_questions(registration.event),
+            "answered": await feedback.has_answered(registration.id),
+            "values": values or {},
+            "errors": errors or {},
+            "refusal": refusal,
+            "thanked": thanked,
+        },
+        status_code=status_code,
+        headers=PRIVATE,
+    )

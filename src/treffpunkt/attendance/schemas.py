@@ -22,3 +22,29 @@ class CheckInAnswer(Struct, kw_only=True):
     name: str
     organisation: str
     status: Status
+
+
+class AttendanceSummary(Struct, kw_only=True):
+    confirmed: int
+    checked_in: int
+    no_show: int
+    attendance_rate: float | None
+
+
+class Recipients(Struct, kw_only=True):
+    recipients: int
+
+
+class RatingResult(Struct, kw_only=True):
+    key: str
+    label: str
+    kind: str
+    answers: int
+    average: float | None
+    distribution: dict[int, int]
+    texts: list[str]
+
+
+class FeedbackResults(Struct, kw_only=True):
+    responses: int
+    questions: list[RatingResult]

@@ -53,6 +53,7 @@ SUBJECTS = {
     "event_updated": N_("Changed: %(title)s"),
     "event_cancelled": N_("Cancelled: %(title)s"),
     "reminder": N_("Reminder: %(title)s"),
+    "thank_you": N_("Thank you for coming: %(title)s"),
 }
 
 
@@ -113,6 +114,8 @@ def _still_applies(kind: str, event: EventView, registration: RegistrationView |
         return True
     if kind in NEWS_FOR_EVERYONE:
         return registration.is_active
+    if kind == "thank_you":
+        return registration.checked_in_at is not None
     if kind in INVITING or kind == "reminder":
         return registration.status == "confirmed"
     return registration.is_active
@@ -165,6 +168,9 @@ async def render(row: dict[str, Any], *, now: datetime) -> tuple[Mail, str, str]
             "code": code if with_ticket else None,
             "show_online_link": registration is not None and registration.status == "confirmed",
             "changes": _changes(event, payload) if kind == "event_updated" else [],
+            "feedback_url": f"{settings.base_url}/feedback/{token}"
+            if kind == "thank_you"
+            else None,
         }
         title = event.title
         subject = (

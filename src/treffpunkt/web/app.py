@@ -25,8 +25,10 @@ from piccolo.engine.postgres import PostgresEngine
 
 from treffpunkt.accounts.controllers import AccountPagesController
 from treffpunkt.attendance.controllers import (
+    AfterTheEventApiController,
     CheckInApiController,
     CheckInPagesController,
+    FeedbackPagesController,
     RosterPagesController,
     TicketController,
 )
@@ -145,6 +147,8 @@ def create_app() -> Litestar:
             CheckInApiController,
             CheckInPagesController,
             RosterPagesController,
+            AfterTheEventApiController,
+            FeedbackPagesController,
             OrganiserMessageController,
             MailboxController,
             RegistrationApiController,
