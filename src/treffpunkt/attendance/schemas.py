@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from msgspec import Meta, Struct
@@ -48,3 +48,31 @@ class RatingResult(Struct, kw_only=True):
 class FeedbackResults(Struct, kw_only=True):
     responses: int
     questions: list[RatingResult]
+
+
+class GroupFigures(Struct, kw_only=True):
+    key: str
+    events: int
+    registrations: int
+    attended: int
+    no_show: int
+    attendance_rate: float | None
+    no_show_rate: float | None
+
+
+class ReportTotals(Struct, kw_only=True):
+    events: int
+    registrations: int
+    attended: int
+    no_show: int
+    attendance_rate: float | None
+    no_show_rate: float | None
+    organisations: int
+    regions_reached: int
+
+
+class ParticipationReport(Struct, kw_only=True):
+    start: date
+    end: date
+    totals: ReportTotals
+    by: dict[str, list[GroupFigures]]

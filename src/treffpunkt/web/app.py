@@ -32,6 +32,7 @@ from treffpunkt.attendance.controllers import (
     RosterPagesController,
     TicketController,
 )
+from treffpunkt.attendance.report_views import ReportsController
 from treffpunkt.db import DB
 from treffpunkt.events.controllers import EventApiController, EventPagesController, catalogue_feed
 from treffpunkt.notifications.controllers import MailboxController, OrganiserMessageController
@@ -149,6 +150,7 @@ def create_app() -> Litestar:
             RosterPagesController,
             AfterTheEventApiController,
             FeedbackPagesController,
+            ReportsController,
             OrganiserMessageController,
             MailboxController,
             RegistrationApiController,
