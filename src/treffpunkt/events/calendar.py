@@ -73,7 +73,9 @@ def client_is_current(
 ) -> bool:
     if_none_match = request.headers.get("if-none-match")
     if if_none_match:
-        return if_none_match.strip() == "*" or etag in {t.strip() for t in if_none_match.split(",")}
+        # Weak comparison (RFC 9110 13.1.2): proxies that compress turn "x" into W/"x".
+        offered = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in offered or etag in offered
     if_modified_since = request.headers.get("if-modified-since")
     if if_modified_since and last_modified is not None:
         try:

@@ -507,10 +507,25 @@ async def catalogue_fingerprint(
         .first()
     )
     assert row is not None
-    latest = row["latest"]
-    if isinstance(latest, str):  # SQLite answers aggregates of timestamps as text
-        latest = datetime.fromisoformat(latest)
-    return f"{row['events']}|{latest}", latest
+    # An event can also leave the set (moved elsewhere, or over): any public change, and the
+    # latest end already passed, count as changes of this feed too.
+    left = (
+        await Event.select(
+            Max(Event.updated_at, alias="changed"), Max(Event.ends_at, alias="ended")
+        )
+        .where(Event.status.is_in(list(PUBLIC_STATUSES)) & (Event.ends_at <= now))
+        .first()
+    )
+    moved = await Event.select(Max(Event.updated_at, alias="changed")).first()
+    moments = [row["latest"], moved["changed"] if moved else None, left["ended"] if left else None]
+    latest = max((_as_datetime(m) for m in moments if m is not None), default=None)
+    # The ETag needs no such caution: the count and the newest change of the set say it all.
+    return f"{row['events']}|{row['latest']}", latest
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """SQLite answers aggregates of timestamps as text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def events_managed_by(organiser: CurrentOrganiser) -> list[EventView]:

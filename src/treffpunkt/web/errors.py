@@ -73,8 +73,13 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
+MACHINE_SUFFIXES = (".ics", ".png", ".svg", ".csv", ".json")
+
+
 def wants_problem_json(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith(("/api/", "/schema", "/health"))
+    """API calls and files fetched by programs (calendars, images) get problem details."""
+    path = request.url.path
+    return path.startswith(("/api/", "/schema", "/health")) or path.endswith(MACHINE_SUFFIXES)
 
 
 def problem(
