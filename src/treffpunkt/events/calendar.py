@@ -14,7 +14,10 @@ from treffpunkt.ical.calendars import CalendarEvent
 from treffpunkt.settings import get_settings
 
 
-def calendar_event(event: EventView) -> CalendarEvent:
+def calendar_event(
+    event: EventView, *, organiser_name: str = "", organiser_email: str = ""
+) -> CalendarEvent:
+    """The event for calendars; ORGANIZER is the event's contact, else whom the caller names."""
     settings = get_settings()
     return CalendarEvent(
         uid=event.calendar_uid,
@@ -27,8 +30,8 @@ def calendar_event(event: EventView) -> CalendarEvent:
         ends_at=event.ends_at,
         timezone=event.timezone,
         cancelled=event.status == "cancelled",
-        organiser_name=event.contact_name or "Treffpunkt",
-        organiser_email=event.contact_email or settings.mail_from,
+        organiser_name=event.contact_name or organiser_name or "Treffpunkt",
+        organiser_email=event.contact_email or organiser_email or settings.mail_from,
         updated_at=event.updated_at,
     )
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from treffpunkt.accounts.services import organiser_by_id
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.attendance.tickets import ticket_png
 from treffpunkt.errors import N_
@@ -148,7 +149,11 @@ async def render(row: dict[str, Any], *, now: datetime) -> tuple[Mail, str, str]
     settings = get_settings()
     token = await token_for(registration.id) if registration else None
     manage_url = f"{settings.base_url}/registrations/{token}" if token else None
-    ical = calendar_event(event)
+    # Every mail names someone to ask: the event's contact, else the organiser who owns it.
+    owner = await organiser_by_id(event.owner)
+    contact_name = event.contact_name or (owner.name if owner else "")
+    contact_email = event.contact_email or (owner.email if owner else "")
+    ical = calendar_event(event, organiser_name=contact_name, organiser_email=contact_email)
     code = check_in_code(event.id, registration.id) if registration else None
     with_ticket = (
         registration is not None
@@ -168,6 +173,8 @@ async def render(row: dict[str, Any], *, now: datetime) -> tuple[Mail, str, str]
             "code": code if with_ticket else None,
             "show_online_link": registration is not None and registration.status == "confirmed",
             "changes": _changes(event, payload) if kind == "event_updated" else [],
+            "contact_name": contact_name,
+            "contact_email": contact_email,
             "feedback_url": f"{settings.base_url}/feedback/{token}"
             if kind == "thank_you"
             else None,
