@@ -92,6 +92,16 @@ test: install lint typecheck migrations-check ## Lint, type-check and run the te
 migrations-check: $(STAMP) ## Fail if a table changed without a migration
 	$(BIN)/python .ci/migrations_check.py
 
+.PHONY: bench
+bench: install ## The benchmark on PostgreSQL (installs wrk if missing); see docs/performance.md
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py
+
+.PHONY: bench-smoke
+bench-smoke: install ## Every benchmark scenario for a few seconds on tiny data (runs in CI)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py --smoke
+
 .PHONY: clean
 clean: ## Remove the virtualenv, caches and local databases
 	rm -rf $(VENV) .test-data .pytest_cache .mypy_cache .ruff_cache treffpunkt.sqlite3* $(MO_FILES)

@@ -1,0 +1,517 @@
+"""Treffpunkt's benchmark: the real server (two workers, PostgreSQL) against baselines.
+
+    python bench/run.py           # the full run (2,000 events, 100,000 registrations)
+    python bench/run.py --smoke   # seconds, tiny data: proves every scenario still runs
+
+Load comes from wrk (a separate process) on 127.0.0.1 only, bounded in time. Results go to
+bench/results/<time>.json; the full run also rewrites docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+
+from bench.baselines import driver_loop  # noqa: E402
+from bench.seed import seed  # noqa: E402
+
+SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+DATABASE = f"{SERVER}/treffpunkt_bench"
+
+
+@dataclass(frozen=True)
+class Size:
+    events: int
+    per_event: int
+    seconds: int
+    mails: int
+    scale_events: int
+
+
+FULL = Size(events=2000, per_event=50, seconds=15, mails=2000, scale_events=100_000)
+SMOKE = Size(events=40, per_event=5, seconds=2, mails=40, scale_events=200)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def app_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "TREFFPUNKT_DATABASE_URL": DATABASE,
+        "TREFFPUNKT_SECRET_KEY": "bench-" + "x" * 40,
+        "TREFFPUNKT_REGISTRATION_RATE_LIMIT": "0",
+        "TREFFPUNKT_LOGIN_RATE_LIMIT": "0",
+        "TREFFPUNKT_LOG_LEVEL": "WARNING",
+    }
+
+
+def cli(*args: str) -> str:
+    done = subprocess.run(
+        [str(BIN / "treffpunkt"), *args], env=app_env(), capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+async def recreate_database() -> None:
+    admin = await asyncpg.connect(f"{SERVER}/postgres")
+    try:
+        await admin.execute("DROP DATABASE IF EXISTS treffpunkt_bench WITH (FORCE)")
+        await admin.execute("CREATE DATABASE treffpunkt_bench")
+    finally:
+        await admin.close()
+
+
+def wrk(
+    url: str, *, connections: int, seconds: int, script: str = "", env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One wrk run; its Lua prints a JSON line that this reads back."""
+    lua = (HERE / "lua" / script).read_text() if script else ""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as combined:
+        combined.write(lua + "\n" + (HERE / "lua" / "report.lua").read_text())
+    threads = min(2, connections)
+    done = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            combined.name,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=True,
+    )
+    Path(combined.name).unlink()
+    match = re.search(r"WRK_RESULT (\{.*\})", done.stdout)
+    if not match:
+        raise RuntimeError(f"wrk said: {done.stdout}\n{done.stderr}")
+    return dict(json.loads(match.group(1)))
+
+
+def rate(result: dict[str, Any]) -> float:
+    return float(result["requests"]) / float(result["seconds"]) if result["seconds"] else 0.0
+
+
+class Server:
+    """`treffpunkt serve` with two worker processes, as production would run it."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "treffpunkt"),
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                "2",
+                "--no-mail-worker",
+            ],
+            env=app_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_healthy(self.base)
+        return self
+
+    def worker_pids(self) -> list[int]:
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def __exit__(self, *_: object) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(20)
+
+
+def wait_healthy(base: str, path: str = "/health") -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + path, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base} did not come up")
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def create_event(base: str, token: str, **overrides: Any) -> dict[str, Any]:
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    body = {
+        "title": "Heißer Workshop",
+        "kind": "workshop",
+        "format": "online",
+        "online_url": "https://meet.example.org/hot",
+        "region": "DE-SN",
+        "sectors": ["energy"],
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "capacity": 100_000,
+        "waitlist": True,
+        **overrides,
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    created = httpx.post(f"{base}/api/v1/events", json=body, headers=headers, timeout=30).json()
+    httpx.post(f"{base}/api/v1/events/{created['slug']}/publish", headers=headers, timeout=30)
+    return dict(created)
+
+
+async def count(sql: str, *args: Any) -> int:
+    connection = await asyncpg.connect(DATABASE)
+    try:
+        return int(await connection.fetchval(sql, *args))
+    finally:
+        await connection.close()
+
+
+async def event_id(slug: str) -> int:
+    return await count("SELECT id FROM event WHERE slug = $1", slug)
+
+
+def bare_litestar(page: str, *, seconds: int) -> dict[str, Any]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "uvicorn"),
+            "bench.bare_app:app",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_PAGE": page},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", "/page")
+        return wrk(f"http://127.0.0.1:{port}/page", connections=32, seconds=seconds)
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="seconds and tiny data, for CI")
+    size = SMOKE if parser.parse_args().smoke else FULL
+    results: dict[str, Any] = {"size": size.__dict__, "scenarios": {}}
+    scenarios = results["scenarios"]
+
+    asyncio.run(recreate_database())
+    cli("migrate")
+    cli(
+        "users",
+        "create",
+        "--email",
+        "bench@example.org",
+        "--password",
+        "bench-password-1",
+        "--admin",
+    )
+    token = cli("tokens", "create", "--email", "bench@example.org")
+    owner = asyncio.run(count("SELECT id FROM organiser WHERE email = 'bench@example.org'"))
+
+    # The catalogue at 1,000 events first, for the scale comparison at the end.
+    asyncio.run(seed(DATABASE, events=size.events // 2, per_event=0, owner_id=owner, prefix="a"))
+    with Server() as server:
+        catalogue = f"{server.base}/api/v1/events?region=DE-SN&limit=20"
+        scenarios["catalogue_small"] = wrk(catalogue, connections=32, seconds=size.seconds)
+    asyncio.run(
+        seed(
+            DATABASE,
+            events=size.events // 2,
+            per_event=size.per_event * 2,
+            owner_id=owner,
+            prefix="b",
+        )
+    )
+
+    with Server() as server:
+        hot = create_event(server.base, token)
+        hot_id = asyncio.run(event_id(hot["slug"]))
+        register = f"{server.base}/api/v1/events/{hot['slug']}/registrations"
+        scenarios["register"] = wrk(
+            register, connections=32, seconds=size.seconds, script="register.lua"
+        )
+        acknowledged = scenarios["register"]["requests"] - scenarios["register"]["non_2xx"]
+        time.sleep(2)  # requests wrk abandoned at its deadline still finish on the server
+        on_roster = asyncio.run(count("SELECT count(*) FROM registration WHERE event = $1", hot_id))
+        taken = asyncio.run(count("SELECT seats_taken FROM event WHERE id = $1", hot_id))
+        scenarios["register"].update(
+            acknowledged=acknowledged, on_roster=on_roster, seats_taken=taken
+        )
+
+        for name, one in (
+            ("register_baseline_naive", False),
+            ("register_baseline_one_statement", True),
+        ):
+            other = create_event(server.base, token, title=name)
+            other_id = asyncio.run(event_id(other["slug"]))
+            scenarios[name] = asyncio.run(
+                driver_loop(
+                    DATABASE,
+                    other_id,
+                    clients=32,
+                    seconds=size.seconds,
+                    one_statement=one,
+                    tag=name,
+                )
+            )
+
+        catalogue = f"{server.base}/api/v1/events?region=DE-SN&limit=20"
+        scenarios["catalogue_json"] = wrk(catalogue, connections=32, seconds=size.seconds)
+        page = httpx.get(catalogue, timeout=30).text
+        scenarios["catalogue_baseline_bare_litestar"] = bare_litestar(page, seconds=size.seconds)
+        scenarios["catalogue_html"] = wrk(
+            f"{server.base}/events?region=DE-SN", connections=32, seconds=size.seconds
+        )
+
+        feed = f"{server.base}/calendar.ics?region=DE-SN"
+        scenarios["feed_full"] = wrk(feed, connections=32, seconds=size.seconds)
+        etag = httpx.get(feed, timeout=30).headers["etag"]
+        scenarios["feed_304"] = wrk(
+            feed, connections=32, seconds=size.seconds, script="conditional.lua", env={"ETAG": etag}
+        )
+
+        door = create_event(
+            server.base,
+            token,
+            title="Tür",
+            capacity=None,
+            starts_at=(datetime.now(UTC) + timedelta(minutes=30)).isoformat(),
+            ends_at=(datetime.now(UTC) + timedelta(hours=3)).isoformat(),
+        )
+        codes = door_codes(server.base, door["slug"], people=max(size.per_event, 50))
+        with tempfile.NamedTemporaryFile("w", delete=False) as codes_file:
+            codes_file.write("\n".join(codes))
+        scenarios["check_in"] = wrk(
+            f"{server.base}/api/v1/events/{door['slug']}/check-ins",
+            connections=8,
+            seconds=size.seconds,
+            script="checkin.lua",
+            env={"CODES_FILE": codes_file.name, "TOKEN": token},
+        )
+        results["peak_rss_mb"] = [peak_rss_mb(pid) for pid in server.worker_pids()]
+
+    mail_event = asyncio.run(queue_invitations(owner, size.mails))
+    scenarios["mail"] = run_mail(mail_event)
+
+    asyncio.run(seed(DATABASE, events=size.scale_events, per_event=0, owner_id=owner, prefix="c"))
+    with Server() as server:
+        catalogue = f"{server.base}/api/v1/events?region=DE-SN&limit=20"
+        scenarios["catalogue_large"] = wrk(catalogue, connections=32, seconds=size.seconds)
+
+    report(results, smoke=size is SMOKE)
+    failures = [n for n, r in scenarios.items() if r.get("errors") or r.get("non_2xx")]
+    if failures:
+        print(f"errors in: {', '.join(failures)}")
+    return 1 if failures else 0
+
+
+def door_codes(base: str, slug: str, *, people: int) -> list[str]:
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.update(app_env())
+    from treffpunkt.attendance.codes import check_in_code
+
+    for n in range(people):
+        httpx.post(
+            f"{base}/api/v1/events/{slug}/registrations",
+            timeout=30,
+            json={
+                "name": f"Gast {n}",
+                "email": f"gast{n}@door.example",
+                "organisation": "Tür",
+                "stakeholder_group": "other",
+                "consent": True,
+            },
+        )
+    event = asyncio.run(event_id(slug))
+    connection_rows = asyncio.run(registration_ids(event))
+    return [check_in_code(event, rid) for rid in connection_rows]
+
+
+async def registration_ids(event: int) -> list[int]:
+    connection = await asyncpg.connect(DATABASE)
+    try:
+        return [
+            row["id"]
+            for row in await connection.fetch("SELECT id FROM registration WHERE event = $1", event)
+        ]
+    finally:
+        await connection.close()
+
+
+async def queue_invitations(owner: int, mails: int) -> int:
+    """A published event with `mails` confirmed registrations, each with its outbox row."""
+    connection = await asyncpg.connect(DATABASE)
+    try:
+        event = await connection.fetchval(
+            "SELECT id FROM event WHERE slug LIKE 'bench-b-%' LIMIT 1"
+        )
+        await connection.execute("UPDATE outbox_message SET status = 'sent'")
+        await connection.execute(
+            """INSERT INTO registration (event, name, email, organisation, stakeholder_group, role,
+                notes, answers, language, status, link_nonce, token_hash, search_text,
+                added_by_organiser, consent_at, created_at, updated_at)
+            SELECT $1, 'Mail ' || g, 'mail' || g || '@sink.example', 'Sink', 'business', '', '',
+                '{}', CASE WHEN g % 2 = 0 THEN 'de' ELSE 'en' END, 'confirmed', md5('m' || g),
+                md5('mh' || g), '', false, now(), now(), now()
+            FROM generate_series(1, $2) AS g""",
+            event,
+            mails,
+        )
+        await connection.execute(
+            """INSERT INTO outbox_message (kind, event, registration, recipient, language, payload,
+                status, attempts, next_attempt_at, last_error, created_at)
+            SELECT 'registration_confirmed', $1, r.id, r.email, r.language, '{}', 'pending', 0,
+                now(), '', now() FROM registration r WHERE r.event = $1 AND r.email LIKE 'mail%'""",
+            event,
+        )
+        return int(event)
+    finally:
+        await connection.close()
+
+
+def run_mail(_: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [str(BIN / "python"), str(HERE / "mail.py"), str(free_port())],
+        env=app_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    match = re.search(r"MAIL_RESULT (\{.*\})", done.stdout)
+    if not match:
+        raise RuntimeError(done.stdout + done.stderr)
+    result = json.loads(match.group(1))
+    return {
+        "requests": result["sent"],
+        "seconds": result["seconds"],
+        "p50_ms": 0.0,
+        "p99_ms": 0.0,
+        "errors": result["sent"] - result["received"],
+        "non_2xx": 0,
+        "received": result["received"],
+    }
+
+
+ROWS = [
+    ("register", "registrations, hot event, 32 clients", "register_baseline_naive"),
+    ("register_baseline_naive", "  baseline: asyncpg, UPDATE then INSERT", None),
+    ("register_baseline_one_statement", "  baseline: asyncpg, one statement", None),
+    (
+        "catalogue_json",
+        "catalogue JSON, region filter, page of 20",
+        "catalogue_baseline_bare_litestar",
+    ),
+    ("catalogue_html", "catalogue HTML, region filter", "catalogue_baseline_bare_litestar"),
+    ("catalogue_baseline_bare_litestar", "  baseline: bare Litestar JSON, same page", None),
+    ("feed_full", "calendar feed, one region, full answer", None),
+    ("feed_304", "calendar feed, one region, 304", None),
+    ("check_in", "check-in scans, 8 scanners", None),
+    ("mail", "invitation mails (MIME, iCal, QR) to SMTP", None),
+    ("catalogue_small", "catalogue JSON at 1,000 events", None),
+    ("catalogue_large", "catalogue JSON at the large set", "catalogue_small"),
+]
+
+
+def table(results: dict[str, Any]) -> str:
+    scenarios = results["scenarios"]
+    lines = [
+        "| scenario | per second | p50 ms | p99 ms | errors | ratio to baseline |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for key, label, baseline in ROWS:
+        r = scenarios.get(key)
+        if not r:
+            continue
+        ratio = ""
+        if baseline and scenarios.get(baseline):
+            if key == "catalogue_large":
+                ratio = f"p50 {r['p50_ms'] / max(scenarios[baseline]['p50_ms'], 1e-9):.2f}× of 1,000 events"
+            else:
+                ratio = f"{rate(r) / max(rate(scenarios[baseline]), 1e-9):.2f}× {baseline}"
+        lines.append(
+            f"| {label} | {rate(r):,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"{r['errors'] + r['non_2xx']} | {ratio} |"
+        )
+    register = scenarios.get("register", {})
+    lines.append("")
+    lines.append(
+        f"Hot event afterwards: {register.get('acknowledged')} registrations acknowledged, "
+        f"{register.get('on_roster')} on the roster, seats_taken {register.get('seats_taken')} "
+        "(requests still in flight when wrk stops are answered by the server but not counted by wrk)."
+    )
+    lines.append(
+        f"Peak RSS per worker process: {', '.join(f'{m:.0f} MB' for m in results['peak_rss_mb'])}."
+    )
+    return "\n".join(lines)
+
+
+def report(results: dict[str, Any], *, smoke: bool) -> None:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{stamp}{'-smoke' if smoke else ''}.json").write_text(json.dumps(results, indent=2))
+    text = table(results)
+    print(text)
+    if smoke:
+        return
+    machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
+    (ROOT / "docs" / "performance.md").write_text(
+        "# Performance\n\n"
+        f"Measured {stamp} on {machine}, PostgreSQL on the same machine, the app as "
+        "`treffpunkt serve --workers 2`, load from wrk on 127.0.0.1.\n\n"
+        "Command: `make bench` (`python bench/run.py`).\n\n" + text + "\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
