@@ -144,7 +144,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -153,7 +153,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(database: None) -> Iterator[str]:
     """The real server, two worker processes on the test database; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = (_scratch / f"server-{port}.log").open("w")
     process = subprocess.Popen(
