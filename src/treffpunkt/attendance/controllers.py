@@ -179,7 +179,8 @@ class CheckInPagesController(Controller):
             event = await get_event(slug)
             counters = await services.counters(event.id)
             return Response(
-                {**result, "checked_in": counters.checked_in, "confirmed": counters.confirmed}
+                {**result, "checked_in": counters.checked_in, "confirmed": counters.confirmed},
+                status_code=200,
             )
         return await self._page(slug, result=result)
 
@@ -251,6 +252,7 @@ class RosterPagesController(Controller):
                 "stakeholder_groups": STAKEHOLDER_GROUPS,
                 "counters": await services.counters(event.id),
                 "problems": await delivery_problems(event.id),
+                "event_over": event.is_finished(utcnow()),
             },
             headers={"Cache-Control": "no-store"},
         )

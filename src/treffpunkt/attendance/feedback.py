@@ -15,7 +15,7 @@ from treffpunkt.errors import N_, Conflict, ErrorCollector
 from treffpunkt.events.services import EventView
 from treffpunkt.notifications.outbox import enqueue_to_registrations
 from treffpunkt.notifications.tables import OutboxMessage
-from treffpunkt.registrations.services import RegistrationView
+from treffpunkt.registrations.services import RegistrationView, lock_event
 from treffpunkt.registrations.tables import Registration
 
 MIN_QUESTIONS, MAX_QUESTIONS = 3, 5
@@ -70,6 +70,7 @@ async def replace_feedback_questions(
         problems.add("questions", N_("every question needs its own key"))
     problems.raise_if_any()
     async with write_transaction():
+        await lock_event(event.id)
         if await FeedbackResponse.exists().where(FeedbackResponse.event == event.id):
             raise Conflict(
                 N_("people have answered already; the questions can no longer change"),
@@ -97,6 +98,8 @@ async def thank_attendees(event: EventView, *, now: datetime) -> int:
     if not event.is_finished(now):
         raise Conflict(N_("thank attendees once the event is over"), code="event_not_over")
     async with write_transaction():
+        # Under the event's lock: two clicks at once must not thank anyone twice.
+        await lock_event(event.id)
         thanked = OutboxMessage.select(OutboxMessage.registration).where(
             (OutboxMessage.event == event.id) & (OutboxMessage.kind == "thank_you")
         )
@@ -118,6 +121,8 @@ def checked_feedback(
     clean: dict[str, Any] = {}
     for question in questions:
         value = answers.get(question.key)
+        if isinstance(value, str):
+            value = value.strip()
         name = f"answers.{question.key}"
         if value in (None, ""):
             if question.required:
@@ -150,6 +155,8 @@ async def answer_feedback(
         raise Conflict(N_("this event asks no feedback"), code="no_feedback")
     clean = checked_feedback(questions, answers)
     async with write_transaction():
+        # Under the event's lock, so a double submit stores one answer and refuses the rest.
+        await lock_event(registration.event)
         if await FeedbackResponse.exists().where(FeedbackResponse.registration == registration.id):
             raise Conflict(N_("you have given your feedback already"), code="feedback_given")
         await FeedbackResponse.insert(

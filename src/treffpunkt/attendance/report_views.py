@@ -38,7 +38,7 @@ def _period(start: str | None, end: str | None) -> tuple[date, date]:
         except ValueError:
             problems.add(name, N_("must be a date (YYYY-MM-DD)"))
             days.append(default)
-    if days[0] > days[1]:
+    if not problems.errors and days[0] > days[1]:
         problems.add("to", N_("must not be before from"))
     problems.raise_if_any()
     return days[0], days[1]
@@ -94,6 +94,8 @@ def report_csv(report: ParticipationReport) -> bytes:
                     *["" if getattr(row, c) is None else getattr(row, c) for c in columns],
                 ]
             )
+    writer.writerow(["total", "organisations", totals.organisations])
+    writer.writerow(["total", "regions_reached", totals.regions_reached])
     return ("\ufeff" + buffer.getvalue()).encode()
 
 

@@ -111,12 +111,15 @@ async def walk_in(slug: str, person: ManualRegistration, *, now: datetime) -> Ch
     """Someone registers at the door and walks straight in."""
     event = await get_event(slug)
     _refuse_before_opening(event, now)
-    outcome = await add_by_organiser(slug, person, now=now)
-    if outcome.status != "confirmed":
+    try:
+        outcome = await add_by_organiser(slug, person, now=now, needs_seat=True)
+    except Conflict as refused:
+        if refused.code != "event_full":
+            raise
         raise Conflict(
             N_("the event is full: add the person beyond capacity to let them in"),
             code="event_full",
-        )
+        ) from refused
     return await _check_in(event, outcome.registration_id, now=now)
 
 

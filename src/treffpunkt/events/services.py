@@ -225,9 +225,9 @@ async def _check(data: EventCreate) -> None:
             N_("%(value)s is not an IANA time zone such as Europe/Berlin"),
             value=data.timezone,
         )
-    if not await Region.exists().where(Region.code == data.region):
+    if data.region not in {choice.code for choice in await regions()}:
         problems.add("region", N_("unknown region %(value)s"), value=data.region)
-    known = {row["code"] for row in await Sector.select(Sector.code)}
+    known = {choice.code for choice in await sectors()}
     unknown = sorted(set(data.sectors) - known)
     if unknown:
         problems.add("sectors", N_("unknown sectors: %(value)s"), value=", ".join(unknown))
@@ -256,15 +256,11 @@ async def _check(data: EventCreate) -> None:
 
 
 async def _search_text(data: EventCreate) -> str:
-    region = (
-        await Region.select(Region.name_de, Region.name_en)
-        .where(Region.code == data.region)
-        .first()
-    )
     venue = data.venue or Venue()
     parts = [data.title, data.summary, data.description, data.locality, venue.name, venue.city]
-    if region:
-        parts += [region["name_de"], region["name_en"]]
+    for region in await regions():
+        if region.code == data.region:
+            parts += [region.name_de, region.name_en]
     return searchable(" ".join(p for p in parts if p))
 
 
@@ -587,15 +583,23 @@ class Choice:
         return self.name_de if language == "de" else self.name_en
 
 
+# Regions and sectors are seed data that only migrations change: read once per process.
+_choices: dict[str, list[Choice]] = {}
+
+
 async def regions() -> list[Choice]:
-    rows = await Region.select(Region.code, Region.name_de, Region.name_en).order_by(
-        Region.position
-    )
-    return [Choice(**row) for row in rows]
+    if "regions" not in _choices:
+        rows = await Region.select(Region.code, Region.name_de, Region.name_en).order_by(
+            Region.position
+        )
+        _choices["regions"] = [Choice(**row) for row in rows]
+    return _choices["regions"]
 
 
 async def sectors() -> list[Choice]:
-    rows = await Sector.select(Sector.code, Sector.name_de, Sector.name_en).order_by(
-        Sector.position
-    )
-    return [Choice(**row) for row in rows]
+    if "sectors" not in _choices:
+        rows = await Sector.select(Sector.code, Sector.name_de, Sector.name_en).order_by(
+            Sector.position
+        )
+        _choices["sectors"] = [Choice(**row) for row in rows]
+    return _choices["sectors"]

@@ -103,7 +103,7 @@ class MailboxController(Controller):
             html = body.decode(part.get_content_charset() or "utf-8")
             by_cid = {str(p.get("Content-ID", "")).strip("<>"): i for i, p in enumerate(parts)}
             html = re.sub(
-                r'cid:([^"\\s]+)',
+                r'cid:([^"\s]+)',
                 lambda m: f"/admin/mailbox/{outbox_id}/parts/{by_cid.get(m.group(1), -1)}",
                 html,
             )

@@ -81,8 +81,11 @@ async def _finish(outbox_id: int, **values: Any) -> None:
     )
 
 
-async def _retry_or_give_up(row: dict[str, Any], reason: str, now: datetime) -> None:
-    if row["attempts"] >= MAX_ATTEMPTS:
+async def _retry_or_give_up(
+    row: dict[str, Any], reason: str, now: datetime, *, server_answered: bool = True
+) -> None:
+    """Try again later; give up only on a server that keeps refusing, never on an outage."""
+    if server_answered and row["attempts"] >= MAX_ATTEMPTS:
         await _finish(row["id"], status="failed", last_error=f"gave up: {reason}"[:2000])
         logger.warning("mail given up", outbox_id=row["id"], attempts=row["attempts"])
         return
@@ -109,6 +112,7 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
     for row in rows:
         try:
             mail, name, recipient = await render(row, now=now)
+            message = to_mime(mail, outbox_id=row["id"], name=name, recipient=recipient, now=now)
         except Obsolete as reason:
             await _finish(row["id"], status="skipped", last_error=str(reason))
             result.skipped += 1
@@ -118,9 +122,7 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
             await _finish(row["id"], status="failed", last_error=f"rendering: {error}"[:2000])
             result.failed += 1
             continue
-        prepared.append(
-            (row, to_mime(mail, outbox_id=row["id"], name=name, recipient=recipient, now=now))
-        )
+        prepared.append((row, message))
     if not prepared:
         return result
     try:
@@ -129,7 +131,7 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
     except (aiosmtplib.SMTPException, OSError) as error:
         logger.warning("SMTP server unreachable", error=str(error))
         for row, _ in prepared:
-            await _retry_or_give_up(row, f"connection: {error}", now)
+            await _retry_or_give_up(row, f"connection: {error}", now, server_answered=False)
             result.deferred += 1
         return result
     try:
@@ -145,7 +147,9 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
             except (aiosmtplib.SMTPException, OSError) as error:
                 # The connection broke: this message and every one after it try again later.
                 for later, _ in prepared[position:]:
-                    await _retry_or_give_up(later, f"connection: {error}", now)
+                    await _retry_or_give_up(
+                        later, f"connection: {error}", now, server_answered=False
+                    )
                     result.deferred += 1
                 break
             else:

@@ -116,7 +116,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _locked_event(event_id: int) -> dict[str, Any]:
+async def lock_event(event_id: int) -> dict[str, Any]:
     """The event's seat counters, locked until the transaction ends."""
     query = Event.select(*_LOCK_COLUMNS).where(Event.id == event_id)
     if is_postgres():
@@ -183,6 +183,8 @@ def _refuse_unless_open(event: dict[str, Any], now: datetime, *, by_organiser: b
 
 TEXT_LIMITS = {"name": 200, "organisation": 200, "role": 200, "notes": 2_000}
 REQUIRED_TEXT = ("name", "organisation")
+ONE_LINE = ("name", "organisation", "role")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
@@ -192,6 +194,9 @@ def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
             continue
         if name in REQUIRED_TEXT and not str(values[name]).strip():
             problems.add(name, N_("must not be empty"))
+        elif name in ONE_LINE and CONTROL_CHARACTERS.search(str(values[name])):
+            # A line break in a name would end up in a mail header.
+            problems.add(name, N_("must be one line of text"))
         elif len(str(values[name])) > limit:
             problems.add(name, N_("must be at most %(limit)d characters long"), limit=limit)
     if "language" in values and values["language"] not in LANGUAGES:
@@ -230,12 +235,22 @@ async def register(slug: str, form: RegistrationForm, *, now: datetime) -> Outco
     return await _admit(event, values, now=now, by_organiser=False, beyond_capacity=False)
 
 
-async def add_by_organiser(slug: str, form: ManualRegistration, *, now: datetime) -> Outcome:
-    """Put someone on the roster directly: confirmed if a seat is free or `exceed_capacity`."""
+async def add_by_organiser(
+    slug: str, form: ManualRegistration, *, now: datetime, needs_seat: bool = False
+) -> Outcome:
+    """Put someone on the roster directly: confirmed if a seat is free or `exceed_capacity`.
+
+    With `needs_seat` (a walk-in at the door) a full event refuses instead of waitlisting.
+    """
     event = await get_event(slug)
     values = await _checked_form(event, form)
     outcome = await _admit(
-        event, values, now=now, by_organiser=True, beyond_capacity=form.exceed_capacity
+        event,
+        values,
+        now=now,
+        by_organiser=True,
+        beyond_capacity=form.exceed_capacity,
+        needs_seat=needs_seat,
     )
     if outcome.already_registered:
         raise Conflict(
@@ -253,9 +268,10 @@ async def _admit(
     now: datetime,
     by_organiser: bool,
     beyond_capacity: bool,
+    needs_seat: bool = False,
 ) -> Outcome:
     async with write_transaction():
-        locked = await _locked_event(event.id)
+        locked = await lock_event(event.id)
         _refuse_unless_open(locked, now, by_organiser=by_organiser)
         existing = (
             await Registration.select(
@@ -285,7 +301,7 @@ async def _admit(
             beyond_capacity and await _claim_seat(event.id, beyond_capacity=True)
         ):
             status = "confirmed"
-        elif locked["waitlist"]:
+        elif locked["waitlist"] and not needs_seat:
             status, ticket = "waitlisted", await _next_ticket(event.id)
         else:
             raise Conflict(N_("the event is fully booked"), code="event_full")
@@ -450,7 +466,7 @@ async def _end(
 ) -> RegistrationView:
     """Cancel or decline: the seat (if any) goes to the head of the waiting list at once."""
     async with write_transaction():
-        await _locked_event(registration.event)
+        await lock_event(registration.event)
         current = (
             await Registration.select(Registration.status)
             .where(Registration.id == registration.id)
@@ -509,7 +525,7 @@ async def approve(
     """A pending request gets a seat, else a waiting-list place, else a clear refusal."""
     registration = await by_id(slug, registration_id)
     async with write_transaction():
-        locked = await _locked_event(registration.event)
+        locked = await lock_event(registration.event)
         current = (
             await Registration.select(Registration.status)
             .where(Registration.id == registration.id)
@@ -548,7 +564,7 @@ async def move_up(slug: str, registration_id: int, *, now: datetime) -> Registra
     """Swap places with the person just ahead on the waiting list."""
     registration = await by_id(slug, registration_id)
     async with write_transaction():
-        await _locked_event(registration.event)
+        await lock_event(registration.event)
         mine = (
             await Registration.select(Registration.waitlist_ticket)
             .where((Registration.id == registration.id) & (Registration.status == "waitlisted"))

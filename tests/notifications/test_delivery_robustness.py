@@ -1,0 +1,85 @@
+"""One odd registration or a long outage must not cost anyone their mail (invariant 4)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests import factories
+from tests.notifications.conftest import Sink
+from tests.notifications.helpers import SCHEDULE, make_due, outbox_rows, sign_up
+from treffpunkt.accounts.services import CurrentOrganiser
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.notifications.worker import MAX_ATTEMPTS, drain
+from treffpunkt.registrations.tables import Registration
+
+pytestmark = pytest.mark.anyio
+
+Organiser = tuple[CurrentOrganiser, dict[str, str]]
+INJECTED = "Anna\r\nBcc: evil@example.org"
+
+
+async def test_a_name_with_a_line_break_does_not_hold_up_other_peoples_mail(
+    smtp: Sink, organiser: Organiser
+) -> None:
+    event = await factories.event(organiser[0], **SCHEDULE)
+    odd = await sign_up(event.slug, "anna@example.org")
+    await sign_up(event.slug, "ben@example.org")
+    await sign_up(event.slug, "cem@example.org")
+    await Registration.update({Registration.name: INJECTED}).where(
+        Registration.id == odd.registration_id
+    )
+
+    await drain()
+
+    statuses = {row["recipient"]: row["status"] for row in await outbox_rows()}
+    assert statuses["ben@example.org"] == "sent"
+    assert statuses["cem@example.org"] == "sent"
+    assert statuses["anna@example.org"] != "sending"
+    assert sorted(r.rcpt_tos[0] for r in smtp.received if r.rcpt_tos != ["anna@example.org"]) == [
+        "ben@example.org",
+        "cem@example.org",
+    ]
+
+
+async def test_a_registration_the_api_accepts_is_confirmed_by_mail_whatever_the_name(
+    client: httpx.AsyncClient, smtp: Sink, organiser: Organiser
+) -> None:
+    event = await factories.event(organiser[0], **SCHEDULE)
+
+    response = await client.post(
+        f"/api/v1/events/{event.slug}/registrations",
+        json={
+            "name": INJECTED,
+            "email": "anna@example.org",
+            "organisation": "Stadt Leipzig",
+            "stakeholder_group": "public_administration",
+            "consent": True,
+        },
+    )
+    if response.status_code == 422:
+        return  # refusing such a name at the door is as good as mailing it safely
+    await drain()
+
+    assert response.status_code == 201, response.text
+    mail = smtp.only("anna@example.org")
+    assert [a.addr_spec for a in mail["To"].addresses] == ["anna@example.org"]
+    assert mail["Bcc"] is None
+    assert [r.rcpt_tos for r in smtp.received] == [["anna@example.org"]]
+
+
+async def test_a_long_outage_does_not_lose_mail(smtp: Sink, organiser: Organiser) -> None:
+    """Hours of an unreachable server (12 attempts with backoff) delay mail, never drop it."""
+    event = await factories.event(organiser[0], **SCHEDULE)
+    await sign_up(event.slug, "anna@example.org")
+    smtp.stop()
+    await OutboxMessage.update({OutboxMessage.attempts: MAX_ATTEMPTS - 1}, force=True)
+    await drain()
+
+    smtp.start()
+    await make_due()
+    await drain()
+
+    [row] = await outbox_rows()
+    assert row["status"] == "sent", row["last_error"]
+    assert len(smtp.to("anna@example.org")) == 1

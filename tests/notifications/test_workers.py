@@ -1,0 +1,131 @@
+"""Invariant 4 with several workers: every message goes out exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tests import factories
+from tests.notifications.conftest import Sink
+from tests.notifications.helpers import SCHEDULE, outbox_rows, sign_up
+from treffpunkt.accounts.services import CurrentOrganiser
+from treffpunkt.db import is_postgres
+from treffpunkt.notifications.messages import message_id
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.notifications.worker import drain
+
+pytestmark = pytest.mark.anyio
+
+Organiser = tuple[CurrentOrganiser, dict[str, str]]
+WORKER_DEADLINE = 60.0
+
+
+async def queue_confirmations(organiser: Organiser, count: int) -> None:
+    event = await factories.event(organiser[0], capacity=None, **SCHEDULE)
+    for number in range(count):
+        await sign_up(event.slug, f"person{number}@example.org", name=f"Person {number}")
+    assert await OutboxMessage.count().where(OutboxMessage.status == "pending") == count
+
+
+def start_worker(log: Path) -> subprocess.Popen[bytes]:
+    """`python -m treffpunkt worker` with this test's database and SMTP settings."""
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "treffpunkt", "worker"],
+            env={**os.environ, "TREFFPUNKT_LOG_LEVEL": "WARNING"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def socket_owner(local_port: int, pids: list[int]) -> int | None:
+    """Which of these processes holds the TCP socket bound to `local_port` (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == local_port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) in inodes:
+                    return pid
+            except FileNotFoundError:
+                continue
+    return None
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+async def test_two_worker_processes_on_postgresql_send_each_message_exactly_once(
+    smtp: Sink, organiser: Organiser
+) -> None:
+    if not is_postgres():
+        pytest.skip(
+            "several worker processes need PostgreSQL (FOR UPDATE SKIP LOCKED); "
+            "SQLite has one writer and is covered by the in-process test"
+        )
+    await queue_confirmations(organiser, 200)
+    logs = Path(tempfile.mkdtemp(prefix="treffpunkt-workers-"))
+    workers = [start_worker(logs / f"worker-{n}.log") for n in (1, 2)]
+    senders: dict[int, int | None] = {}  # one lookup per connection, not per message
+
+    def note_sender(peer: tuple[str, int]) -> None:
+        if peer[1] not in senders:
+            senders[peer[1]] = socket_owner(peer[1], [process.pid for process in workers])
+
+    smtp.on_data = note_sender
+    try:
+        deadline = time.monotonic() + WORKER_DEADLINE
+        while time.monotonic() < deadline:
+            for process in workers:
+                assert process.poll() is None, (logs / "worker-1.log").read_text()[-2000:]
+            if await OutboxMessage.count().where(OutboxMessage.status != "sent") == 0:
+                break
+            await anyio.sleep(0.25)
+    finally:
+        for process in workers:
+            stop(process)
+
+    rows = await outbox_rows()
+    assert [row["status"] for row in rows] == ["sent"] * 200
+    assert [row["attempts"] for row in rows] == [1] * 200
+    assert len(smtp.received) == 200
+    assert smtp.message_id_counts() == {message_id(row["id"]): 1 for row in rows}
+    # Both processes did part of the work, or the test proved nothing about concurrency.
+    assert set(senders.values()) == {process.pid for process in workers}
+
+
+async def test_two_concurrent_drains_send_each_message_exactly_once(
+    smtp: Sink, organiser: Organiser
+) -> None:
+    await queue_confirmations(organiser, 120)
+
+    first, second = await asyncio.gather(drain(), drain())
+
+    assert first.sent + second.sent == 120
+    assert first.sent > 0
+    assert second.sent > 0
+    assert (first.failed, first.deferred, second.failed, second.deferred) == (0, 0, 0, 0)
+    rows = await outbox_rows()
+    assert [row["status"] for row in rows] == ["sent"] * 120
+    assert len(smtp.received) == 120
+    assert smtp.message_id_counts() == {message_id(row["id"]): 1 for row in rows}
