@@ -587,19 +587,17 @@ class Choice:
 _choices: dict[str, list[Choice]] = {}
 
 
+async def _seed_choices(table: type[Region] | type[Sector]) -> list[Choice]:
+    name = table._meta.tablename
+    if name not in _choices:
+        rows = await table.select(table.code, table.name_de, table.name_en).order_by(table.position)
+        _choices[name] = [Choice(**row) for row in rows]
+    return _choices[name]
+
+
 async def regions() -> list[Choice]:
-    if "regions" not in _choices:
-        rows = await Region.select(Region.code, Region.name_de, Region.name_en).order_by(
-            Region.position
-        )
-        _choices["regions"] = [Choice(**row) for row in rows]
-    return _choices["regions"]
+    return await _seed_choices(Region)
 
 
 async def sectors() -> list[Choice]:
-    if "sectors" not in _choices:
-        rows = await Sector.select(Sector.code, Sector.name_de, Sector.name_en).order_by(
-            Sector.position
-        )
-        _choices["sectors"] = [Choice(**row) for row in rows]
-    return _choices["sectors"]
+    return await _seed_choices(Sector)

@@ -116,30 +116,34 @@ def invite(
     event: CalendarEvent, attendee: Attendee, *, sequence: int, description: str, now: datetime
 ) -> bytes:
     """METHOD:REQUEST for one person, listed as the only ATTENDEE (accepted)."""
-    component = _vevent(
-        event,
-        now=now,
-        sequence=sequence,
-        cancelled=False,
-        description=description,
-        attendee=attendee,
-    )
-    return bytes(_calendar("REQUEST", [(event, component)]).to_ical())
+    return _itip("REQUEST", event, attendee, sequence=sequence, description=description, now=now)
 
 
 def cancellation(
     event: CalendarEvent, attendee: Attendee, *, sequence: int, description: str, now: datetime
 ) -> bytes:
     """METHOD:CANCEL with the invite's UID: removes the event from that person's calendar."""
+    return _itip("CANCEL", event, attendee, sequence=sequence, description=description, now=now)
+
+
+def _itip(
+    method: str,
+    event: CalendarEvent,
+    attendee: Attendee,
+    *,
+    sequence: int,
+    description: str,
+    now: datetime,
+) -> bytes:
     component = _vevent(
         event,
         now=now,
         sequence=sequence,
-        cancelled=True,
+        cancelled=method == "CANCEL",
         description=description,
         attendee=attendee,
     )
-    return bytes(_calendar("CANCEL", [(event, component)]).to_ical())
+    return bytes(_calendar(method, [(event, component)]).to_ical())
 
 
 def published(events: Iterable[CalendarEvent], *, name: str) -> bytes:

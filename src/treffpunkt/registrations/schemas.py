@@ -92,36 +92,29 @@ class EventSummary(Struct, kw_only=True):
     url: str
 
 
-class RegistrationOut(Struct, kw_only=True):
+class PersonOut(Struct, kw_only=True):
+    """What a registration says about its person, for the person and for the organisers."""
+
+    name: str
+    email: str
+    organisation: str
+    stakeholder_group: str
+    role: str
+    notes: str
+    answers: dict[str, AnswerValue]
+    language: str
+    status: Status
+    waitlist_position: int | None
+    checked_in_at: datetime | None
+    created_at: datetime
+
+
+class RegistrationOut(PersonOut, kw_only=True):
     event: EventSummary
-    name: str
-    email: str
-    organisation: str
-    stakeholder_group: str
-    role: str
-    notes: str
-    answers: dict[str, AnswerValue]
-    language: str
-    status: Status
-    waitlist_position: int | None
-    checked_in_at: datetime | None
-    created_at: datetime
 
 
-class RosterRow(Struct, kw_only=True):
+class RosterRow(PersonOut, kw_only=True):
     id: int
-    name: str
-    email: str
-    organisation: str
-    stakeholder_group: str
-    role: str
-    notes: str
-    answers: dict[str, AnswerValue]
-    language: str
-    status: Status
-    waitlist_position: int | None
-    checked_in_at: datetime | None
-    created_at: datetime
     added_by_organiser: bool
     attendance: Attendance | None = None
     mail_problem: str | None = None
