@@ -478,7 +478,6 @@ def search_words(q: str) -> list[str]:
 async def list_events(query: CatalogueQuery, *, now: datetime) -> tuple[list[EventView], int]:
     """One page of the public catalogue, soonest first, and how many match in all."""
     condition = _catalogue_filter(query, now)
-    total = await Event.count().where(condition)
     rows = (
         await Event.select()
         .where(condition)
@@ -486,6 +485,10 @@ async def list_events(query: CatalogueQuery, *, now: datetime) -> tuple[list[Eve
         .limit(query.limit)
         .offset(query.offset)
     )
+    if rows and len(rows) < query.limit:
+        total = query.offset + len(rows)  # the last page: no need to count
+    else:
+        total = await Event.count().where(condition)
     return await _views(rows), total
 
 

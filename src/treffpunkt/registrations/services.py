@@ -22,7 +22,7 @@ import msgspec
 from treffpunkt.accounts.services import normalise_email
 from treffpunkt.db import is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
-from treffpunkt.events.services import EventView, get_event, get_event_by_id, get_public_event
+from treffpunkt.events.services import EventView, get_event, get_event_by_id
 from treffpunkt.events.tables import Event
 from treffpunkt.notifications.outbox import enqueue, enqueue_to_registrations
 from treffpunkt.registrations.questions import checked_answers, questions_of
@@ -203,7 +203,7 @@ def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
         problems.add("language", N_("must be one of %(value)s"), value=", ".join(LANGUAGES))
 
 
-async def _checked_form(event: EventView, form: RegistrationForm) -> dict[str, Any]:
+async def _checked_form(event_id: int, form: RegistrationForm) -> dict[str, Any]:
     """The form's values in stored form, or every problem with it at once."""
     problems = ErrorCollector()
     email = normalise_email(form.email)
@@ -214,7 +214,7 @@ async def _checked_form(event: EventView, form: RegistrationForm) -> dict[str, A
         problems.add("stakeholder_group", N_("must be chosen from the list"))
     if form.consent is not True:
         problems.add("consent", N_("consent to the privacy notice is required"))
-    answers = checked_answers(await questions_of(event.id), form.answers, problems)
+    answers = checked_answers(await questions_of(event_id), form.answers, problems)
     problems.raise_if_any()
     return {
         "name": form.name.strip(),
@@ -230,9 +230,17 @@ async def _checked_form(event: EventView, form: RegistrationForm) -> dict[str, A
 
 async def register(slug: str, form: RegistrationForm, *, now: datetime) -> Outcome:
     """Give the person a seat, a waiting-list place, a pending request, or a clear refusal."""
-    event = await get_public_event(slug)
-    values = await _checked_form(event, form)
-    return await _admit(event, values, now=now, by_organiser=False, beyond_capacity=False)
+    event_id = await _public_event_id(slug)
+    values = await _checked_form(event_id, form)
+    return await _admit(event_id, values, now=now, by_organiser=False, beyond_capacity=False)
+
+
+async def _public_event_id(slug: str) -> int:
+    """Just the id: the rules that matter are checked again under the event's lock."""
+    row = await Event.select(Event.id, Event.status).where(Event.slug == slug).first()
+    if row is None or row["status"] == "draft":
+        raise NotFound(N_("no event %(slug)s"), slug=slug, code="event_not_found")
+    return int(row["id"])
 
 
 async def add_by_organiser(
@@ -243,9 +251,9 @@ async def add_by_organiser(
     With `needs_seat` (a walk-in at the door) a full event refuses instead of waitlisting.
     """
     event = await get_event(slug)
-    values = await _checked_form(event, form)
+    values = await _checked_form(event.id, form)
     outcome = await _admit(
-        event,
+        event.id,
         values,
         now=now,
         by_organiser=True,
@@ -262,7 +270,7 @@ async def add_by_organiser(
 
 
 async def _admit(
-    event: EventView,
+    event_id: int,
     values: dict[str, Any],
     *,
     now: datetime,
@@ -271,14 +279,14 @@ async def _admit(
     needs_seat: bool = False,
 ) -> Outcome:
     async with write_transaction():
-        locked = await lock_event(event.id)
+        locked = await lock_event(event_id)
         _refuse_unless_open(locked, now, by_organiser=by_organiser)
         existing = (
             await Registration.select(
                 Registration.id, Registration.status, Registration.language, Registration.email
             )
             .where(
-                (Registration.event == event.id)
+                (Registration.event == event_id)
                 & (Registration.email == values["email"])
                 & Registration.status.is_in(list(ACTIVE_STATUSES))
             )
@@ -288,7 +296,7 @@ async def _admit(
             if not by_organiser:
                 await enqueue(
                     "registration_resent",
-                    event_id=event.id,
+                    event_id=event_id,
                     registration_id=existing["id"],
                     recipient=existing["email"],
                     language=existing["language"],
@@ -297,12 +305,12 @@ async def _admit(
         ticket = None
         if locked["requires_approval"] and not by_organiser:
             status = "pending"
-        elif await _claim_seat(event.id) or (
-            beyond_capacity and await _claim_seat(event.id, beyond_capacity=True)
+        elif await _claim_seat(event_id) or (
+            beyond_capacity and await _claim_seat(event_id, beyond_capacity=True)
         ):
             status = "confirmed"
         elif locked["waitlist"] and not needs_seat:
-            status, ticket = "waitlisted", await _next_ticket(event.id)
+            status, ticket = "waitlisted", await _next_ticket(event_id)
         else:
             raise Conflict(N_("the event is fully booked"), code="event_full")
         nonce = secrets.token_hex(16)
@@ -310,7 +318,7 @@ async def _admit(
             Registration(
                 **values,
                 search_text=_search_text(values),
-                event=event.id,
+                event=event_id,
                 status=status,
                 waitlist_ticket=ticket,
                 link_nonce=nonce,
@@ -322,10 +330,10 @@ async def _admit(
             )
         ).returning(Registration.id)
         registration_id = rows[0]["id"]
-        position = await waitlist_position(event.id, ticket)
+        position = await waitlist_position(event_id, ticket)
         await enqueue(
             f"registration_{status}",
-            event_id=event.id,
+            event_id=event_id,
             registration_id=registration_id,
             recipient=values["email"],
             language=values["language"],
