@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -34,6 +35,34 @@ def calendar_event(
         organiser_email=event.contact_email or organiser_email or settings.mail_from,
         updated_at=event.updated_at,
     )
+
+
+class RenderedFeeds:
+    """Feed bodies by ETag: the same fingerprint always renders the same bytes.
+
+    Rendering a region's feed takes a large share of a second; calendar clients ask for the
+    same one again and again. Bounded, per process, and never stale, since the key changes
+    whenever the feed would.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.bodies: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, etag: str) -> bytes | None:
+        body = self.bodies.get(etag)
+        if body is not None:
+            self.bodies.move_to_end(etag)
+        return body
+
+    def put(self, etag: str, body: bytes) -> bytes:
+        self.bodies[etag] = body
+        if len(self.bodies) > self.size:
+            self.bodies.popitem(last=False)
+        return body
+
+
+RENDERED_FEEDS = RenderedFeeds()
 
 
 def etag_of(body: bytes) -> str:

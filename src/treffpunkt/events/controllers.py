@@ -19,6 +19,7 @@ from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, ErrorCollector, ValidationFailed
 from treffpunkt.events import services
 from treffpunkt.events.calendar import (
+    RENDERED_FEEDS,
     calendar_event,
     calendar_response,
     client_is_current,
@@ -364,12 +365,14 @@ async def catalogue_feed(request: Request[Any, Any, Any]) -> Response[bytes]:
     etag = feed_etag(fingerprint, urlencode(sorted(params.items())))
     if client_is_current(request, etag, latest):
         return not_modified(etag, latest)
-    events, _ = await services.list_events(query, now=now)
-    name = "Treffpunkt"
-    if query.region:
-        regions = {choice.code: choice for choice in await services.regions()}
-        name = f"Treffpunkt · {regions[query.region].name_de}"
-    body = published([calendar_event(e) for e in events], name=name)
+    body = RENDERED_FEEDS.get(etag)
+    if body is None:
+        events, _ = await services.list_events(query, now=now)
+        name = "Treffpunkt"
+        if query.region:
+            regions = {choice.code: choice for choice in await services.regions()}
+            name = f"Treffpunkt · {regions[query.region].name_de}"
+        body = RENDERED_FEEDS.put(etag, published([calendar_event(e) for e in events], name=name))
     return calendar_response(body, etag=etag, last_modified=latest)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from treffpunkt.accounts.services import organiser_by_id
+from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.attendance.tickets import ticket_png
 from treffpunkt.errors import N_
@@ -138,9 +138,30 @@ def _changes(event: EventView, payload: dict[str, Any]) -> list[tuple[str, str, 
     return found
 
 
-async def render(row: dict[str, Any], *, now: datetime) -> tuple[Mail, str, str]:
+@dataclass
+class BatchContext:
+    """What every mail of one batch about the same event would otherwise look up again."""
+
+    events: dict[int, EventView] = field(default_factory=dict)
+    owners: dict[int, CurrentOrganiser | None] = field(default_factory=dict)
+
+    async def event(self, event_id: int) -> EventView:
+        if event_id not in self.events:
+            self.events[event_id] = await get_event_by_id(event_id)
+        return self.events[event_id]
+
+    async def owner(self, organiser_id: int) -> CurrentOrganiser | None:
+        if organiser_id not in self.owners:
+            self.owners[organiser_id] = await organiser_by_id(organiser_id)
+        return self.owners[organiser_id]
+
+
+async def render(
+    row: dict[str, Any], *, now: datetime, batch: BatchContext | None = None
+) -> tuple[Mail, str, str]:
     """The mail for one outbox row, with the recipient's name and address."""
-    event = await get_event_by_id(row["event"])
+    batch = batch or BatchContext()
+    event = await batch.event(row["event"])
     registration = await registration_by_id(row["registration"]) if row["registration"] else None
     payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
     kind = _status_kind(row["kind"], registration) if registration else row["kind"]
@@ -150,7 +171,7 @@ async def render(row: dict[str, Any], *, now: datetime) -> tuple[Mail, str, str]
     token = await token_for(registration.id) if registration else None
     manage_url = f"{settings.base_url}/registrations/{token}" if token else None
     # Every mail names someone to ask: the event's contact, else the organiser who owns it.
-    owner = await organiser_by_id(event.owner)
+    owner = await batch.owner(event.owner)
     contact_name = event.contact_name or (owner.name if owner else "")
     contact_email = event.contact_email or (owner.email if owner else "")
     ical = calendar_event(event, organiser_name=contact_name, organiser_email=contact_email)

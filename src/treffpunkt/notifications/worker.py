@@ -21,7 +21,7 @@ from piccolo.querystring import QueryString
 
 from treffpunkt.clock import utcnow
 from treffpunkt.db import DB, is_postgres, write_transaction
-from treffpunkt.notifications.messages import Obsolete, render, to_mime
+from treffpunkt.notifications.messages import BatchContext, Obsolete, render, to_mime
 from treffpunkt.notifications.smtp import (
     PermanentFailure,
     SmtpServer,
@@ -109,9 +109,10 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
     """Send a claimed batch over one connection; each row ends sent, failed or rescheduled."""
     result = BatchResult()
     prepared = []
+    batch = BatchContext()
     for row in rows:
         try:
-            mail, name, recipient = await render(row, now=now)
+            mail, name, recipient = await render(row, now=now, batch=batch)
             message = to_mime(mail, outbox_id=row["id"], name=name, recipient=recipient, now=now)
         except Obsolete as reason:
             await _finish(row["id"], status="skipped", last_error=str(reason))
