@@ -50,6 +50,6 @@ async def seed(url: str, *, events: int, per_event: int, owner_id: int, prefix: 
         await connection.execute(SEED_SECTORS, prefix)
         if per_event:
             await connection.execute(SEED_REGISTRATIONS, per_event, prefix)
-        await connection.execute("ANALYZE")
+        await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
