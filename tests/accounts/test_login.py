@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 
 from tests import factories
+from tests.sessions import hidden_value
 from treffpunkt.accounts.services import CurrentOrganiser
 
 pytestmark = pytest.mark.anyio
@@ -38,13 +39,6 @@ async def limited_client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
     ):
         yield http
-
-
-def hidden_value(html: str, name: str) -> str:
-    """The value of the hidden input with this name in the page."""
-    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', html)
-    assert match, f"no hidden input {name!r} in the page"
-    return match.group(1)
 
 
 async def csrf_token(client: httpx.AsyncClient, path: str = "/login") -> str:

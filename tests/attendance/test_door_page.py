@@ -12,6 +12,7 @@ import pytest
 
 from tests import factories
 from tests.registrations.helpers import from_now, id_of, iso, register_ok
+from tests.sessions import hidden_value, sign_in
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.events.services import EventView
@@ -40,20 +41,6 @@ class Door:
 
     def code(self, registration_id: int) -> str:
         return check_in_code(self.event.id, registration_id)
-
-
-def hidden_value(html: str, name: str) -> str:
-    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', html)
-    assert match, f"no hidden input {name!r} in the page"
-    return match.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, who: CurrentOrganiser) -> None:
-    token = hidden_value((await client.get("/login")).text, "_csrf_token")
-    response = await client.post(
-        "/login", data={"_csrf_token": token, "email": who.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 303
 
 
 async def door(client: httpx.AsyncClient) -> Door:

@@ -23,6 +23,7 @@ from tests.registrations.helpers import (
     problem_code,
     register_ok,
 )
+from tests.sessions import hidden_value, sign_in
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.attendance.tables import FeedbackResponse
@@ -67,22 +68,8 @@ def question(number: int, kind: str = "rating") -> dict[str, Any]:
     return {"key": f"q{number}", "kind": kind, "label": f"Question {number}"}
 
 
-def hidden_value(html: str, name: str) -> str:
-    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', html)
-    assert match, f"no hidden input {name!r} in the page"
-    return match.group(1)
-
-
 def text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
-async def sign_in(client: httpx.AsyncClient, who: CurrentOrganiser) -> None:
-    token = hidden_value((await client.get("/login")).text, "_csrf_token")
-    response = await client.post(
-        "/login", data={"_csrf_token": token, "email": who.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 303
 
 
 async def event_with_attendees(client: httpx.AsyncClient, *, over: bool = True) -> Finished:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests import factories
+from tests.sessions import sign_in
 from treffpunkt.accounts.services import CurrentOrganiser, create_api_token
 from treffpunkt.events.services import EventView, add_co_organiser, cancel_event
 from treffpunkt.events.tables import Event
@@ -198,20 +199,6 @@ async def report(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def hidden_value(html: str, name: str) -> str:
-    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', html)
-    assert match, f"no hidden input {name!r} in the page"
-    return match.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, who: CurrentOrganiser) -> None:
-    token = hidden_value((await client.get("/login")).text, "_csrf_token")
-    response = await client.post(
-        "/login", data={"_csrf_token": token, "email": who.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 303
 
 
 def text(html: str) -> str:

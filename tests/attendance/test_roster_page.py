@@ -21,6 +21,7 @@ from tests.registrations.helpers import (
     register_ok,
     roster,
 )
+from tests.sessions import hidden_value, sign_in
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.events.services import EventView
@@ -66,20 +67,6 @@ class Roster:
     @property
     def url(self) -> str:
         return f"/organiser/events/{self.event.slug}/roster"
-
-
-def hidden_value(html: str, name: str) -> str:
-    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', html)
-    assert match, f"no hidden input {name!r} in the page"
-    return match.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, who: CurrentOrganiser) -> None:
-    token = hidden_value((await client.get("/login")).text, "_csrf_token")
-    response = await client.post(
-        "/login", data={"_csrf_token": token, "email": who.email, "password": factories.PASSWORD}
-    )
-    assert response.status_code == 303
 
 
 async def event_with_people(client: httpx.AsyncClient) -> Roster:

@@ -10,7 +10,7 @@ from litestar import Litestar
 
 from tests import factories
 from tests.notifications.helpers import SCHEDULE, calendar_uid, outbox_rows, qr_texts, sign_up
-from treffpunkt.accounts.services import CurrentOrganiser
+from tests.sessions import sign_in
 from treffpunkt.attendance.codes import CheckInCode, read_code
 from treffpunkt.events.services import EventView
 from treffpunkt.notifications.messages import message_id
@@ -21,17 +21,6 @@ pytestmark = pytest.mark.anyio
 TITLE = "Breitband für Schulen"
 # The leaves of a confirmation, in the order the mailbox numbers them.
 PART_TYPES = ["text/plain", "text/html", "image/png", "text/calendar", "application/ics"]
-
-
-async def sign_in(client: httpx.AsyncClient, person: CurrentOrganiser) -> None:
-    page = await client.get("/login")
-    token = re.search(r'<input type="hidden" name="_csrf_token" value="([^"]*)">', page.text)
-    assert token is not None
-    response = await client.post(
-        "/login",
-        data={"_csrf_token": token.group(1), "email": person.email, "password": factories.PASSWORD},
-    )
-    assert response.status_code == 303, response.text
 
 
 @pytest.fixture
