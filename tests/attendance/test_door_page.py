@@ -209,7 +209,7 @@ async def test_door_form_with_a_forged_code_shows_the_red_refusal(
     assert response.status_code == 200
     assert result(response.text) == {
         "outcome": "refused",
-        "message": "this is not a Treffpunkt ticket",
+        "message": "This is not a Treffpunkt ticket",
     }
     assert counters(response.text) == (0, 2)
 
@@ -223,7 +223,7 @@ async def test_door_form_with_a_waiting_persons_code_shows_the_red_refusal(
 
     assert result(response.text) == {
         "outcome": "refused",
-        "message": "this person is on the waiting list and has no seat",
+        "message": "This person is on the waiting list and has no seat",
     }
     assert await checked_in_at(at.clara) is None
 
@@ -257,7 +257,7 @@ async def test_door_post_for_the_script_answers_a_refusal_with_its_code(
     assert response.is_success
     assert response.json() == {
         "outcome": "refused",
-        "message": "this is not a Treffpunkt ticket",
+        "message": "This is not a Treffpunkt ticket",
         "code": "invalid_code",
         "checked_in": 0,
         "confirmed": 2,

@@ -198,7 +198,12 @@ async def door_result(slug: str, *, code: str, registration_id: str) -> dict[str
         else:
             done = await services.check_in_by_code(slug, code, now=utcnow())
     except DomainError as refused:
-        return {"outcome": "refused", "message": refused.translated(), "code": refused.code}
+        message = refused.translated()
+        return {
+            "outcome": "refused",
+            "message": message[:1].upper() + message[1:],
+            "code": refused.code,
+        }
     when = format_clock(done.checked_in_at.astimezone((await get_event(slug)).zone))
     return {
         "outcome": "again" if done.already_checked_in else "welcome",
