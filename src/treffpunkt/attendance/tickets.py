@@ -11,7 +11,8 @@ from qrcode.constants import ERROR_CORRECT_M
 
 
 def _qr(code: str) -> qrcode.QRCode:
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
+    # A fixed mask skips scoring all eight (six times faster); every mask is valid to readers.
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4, mask_pattern=2)
     qr.add_data(code)
     qr.make(fit=True)
     return qr
