@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from asyncpg.exceptions import UniqueViolationError
 
 from treffpunkt.accounts.services import normalise_email
 from treffpunkt.db import is_postgres, write_transaction
@@ -278,20 +279,14 @@ async def _admit(
     beyond_capacity: bool,
     needs_seat: bool = False,
 ) -> Outcome:
+    if not by_organiser:
+        admitted = await _admit_to_open_seat(event_id, values, now=now)
+        if admitted is not None:
+            return admitted
     async with write_transaction():
         locked = await lock_event(event_id)
         _refuse_unless_open(locked, now, by_organiser=by_organiser)
-        existing = (
-            await Registration.select(
-                Registration.id, Registration.status, Registration.language, Registration.email
-            )
-            .where(
-                (Registration.event == event_id)
-                & (Registration.email == values["email"])
-                & Registration.status.is_in(list(ACTIVE_STATUSES))
-            )
-            .first()
-        )
+        existing = await _active_registration(event_id, values["email"])
         if existing is not None:
             if not by_organiser:
                 await enqueue(
@@ -313,23 +308,9 @@ async def _admit(
             status, ticket = "waitlisted", await _next_ticket(event_id)
         else:
             raise Conflict(N_("the event is fully booked"), code="event_full")
-        nonce = secrets.token_hex(16)
-        rows = await Registration.insert(
-            Registration(
-                **values,
-                search_text=_search_text(values),
-                event=event_id,
-                status=status,
-                waitlist_ticket=ticket,
-                link_nonce=nonce,
-                token_hash=_token_hash(manage_token(nonce)),
-                added_by_organiser=by_organiser,
-                consent_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-        ).returning(Registration.id)
-        registration_id = rows[0]["id"]
+        registration_id = await _insert(
+            event_id, values, status=status, ticket=ticket, by_organiser=by_organiser, now=now
+        )
         position = await waitlist_position(event_id, ticket)
         await enqueue(
             f"registration_{status}",
@@ -340,6 +321,101 @@ async def _admit(
             payload={"waitlist_position": position} if position else None,
         )
     return Outcome(registration_id, status, position, already_registered=False)
+
+
+class _NoOpenSeat(Exception):
+    """The quick path found no open seat: roll back and let the careful path decide."""
+
+
+async def _admit_to_open_seat(
+    event_id: int, values: dict[str, Any], *, now: datetime
+) -> Outcome | None:
+    """The common case: an open event with a free seat and no approval step.
+
+    The seat is claimed last, so the event's row is locked only for that UPDATE and the
+    commit; everything else (a waiting list, a closed window, a duplicate) falls back to the
+    careful path under the lock. None means "not this way".
+    """
+    try:
+        async with write_transaction():
+            if await _active_registration(event_id, values["email"]) is not None:
+                return None
+            registration_id = await _insert(
+                event_id, values, status="confirmed", ticket=None, by_organiser=False, now=now
+            )
+            await enqueue(
+                "registration_confirmed",
+                event_id=event_id,
+                registration_id=registration_id,
+                recipient=values["email"],
+                language=values["language"],
+            )
+            if not await _claim_open_seat(event_id, now):
+                raise _NoOpenSeat
+    except _NoOpenSeat:
+        return None
+    except UniqueViolationError:
+        return None  # the same person registered at the same moment: the careful path answers
+    return Outcome(registration_id, "confirmed", None, already_registered=False)
+
+
+async def _claim_open_seat(event_id: int, now: datetime) -> bool:
+    """Take a seat only if registration is open right now, without approval, and one is free."""
+    claimed = await Event.raw(
+        "UPDATE event SET seats_taken = seats_taken + 1 WHERE id = {}"
+        " AND status = 'published' AND requires_approval = {} AND ends_at > {}"
+        " AND (registration_opens_at IS NULL OR registration_opens_at <= {})"
+        " AND (registration_closes_at IS NULL OR registration_closes_at > {})"
+        " AND (capacity IS NULL OR seats_taken < capacity) RETURNING id",
+        event_id,
+        False,
+        now,
+        now,
+        now,
+    )
+    return bool(claimed)
+
+
+async def _active_registration(event_id: int, email: str) -> dict[str, Any] | None:
+    return await (
+        Registration.select(
+            Registration.id, Registration.status, Registration.language, Registration.email
+        )
+        .where(
+            (Registration.event == event_id)
+            & (Registration.email == email)
+            & Registration.status.is_in(list(ACTIVE_STATUSES))
+        )
+        .first()
+    )
+
+
+async def _insert(
+    event_id: int,
+    values: dict[str, Any],
+    *,
+    status: str,
+    ticket: int | None,
+    by_organiser: bool,
+    now: datetime,
+) -> int:
+    nonce = secrets.token_hex(16)
+    rows = await Registration.insert(
+        Registration(
+            **values,
+            search_text=_search_text(values),
+            event=event_id,
+            status=status,
+            waitlist_ticket=ticket,
+            link_nonce=nonce,
+            token_hash=_token_hash(manage_token(nonce)),
+            added_by_organiser=by_organiser,
+            consent_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    ).returning(Registration.id)
+    return int(rows[0]["id"])
 
 
 async def notify_registrants(event_id: int, kind: str, payload: dict[str, Any] | None) -> int:
