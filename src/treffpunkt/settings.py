@@ -92,6 +92,11 @@ def load_settings() -> Settings:
     elif len(secret_key) < 32:
         raise SettingsError("TREFFPUNKT_SECRET_KEY must be at least 32 characters long")
     base_url = os.environ.get("TREFFPUNKT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    log_level = os.environ.get("TREFFPUNKT_LOG_LEVEL", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise SettingsError(
+            f"TREFFPUNKT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {log_level!r}"
+        )
     database_url = os.environ.get(
         "TREFFPUNKT_DATABASE_URL", f"sqlite:///{Path.cwd() / 'treffpunkt.sqlite3'}"
     )
@@ -107,7 +112,7 @@ def load_settings() -> Settings:
         mail_from=os.environ.get("TREFFPUNKT_MAIL_FROM", "treffpunkt@localhost"),
         production=production,
         secure_cookies=_flag("TREFFPUNKT_SECURE_COOKIES", base_url.startswith("https://")),
-        log_level=os.environ.get("TREFFPUNKT_LOG_LEVEL", "INFO").upper(),
+        log_level=log_level,
         db_pool_size=_int("TREFFPUNKT_DB_POOL_SIZE", 10),
         registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 30),
         login_rate_limit=_int("TREFFPUNKT_LOGIN_RATE_LIMIT", 10),

@@ -42,10 +42,6 @@ class RosterQuery:
     limit: int = 50
     offset: int = 0
 
-    @property
-    def filtered(self) -> bool:
-        return bool(self.status or self.stakeholder_group or self.q.strip())
-
 
 def _condition(event_id: int, query: RosterQuery) -> Combinable:
     condition: Combinable = Registration.event == event_id

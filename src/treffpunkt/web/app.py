@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader
@@ -83,12 +85,17 @@ async def database_pool(_: Litestar) -> AsyncIterator[None]:
         await DB.close_connection_pool()
 
 
-def _logging() -> StructlogPlugin:
+def _logging(settings: Settings) -> StructlogPlugin:
     # Only method, path and status: bodies, headers and cookies carry personal data.
     return StructlogPlugin(
         StructlogConfig(
             # Our 500 handler logs unexpected errors; 4xx answers are not errors of ours.
-            structlog_logging_config=StructLoggingConfig(log_exceptions="never"),
+            structlog_logging_config=StructLoggingConfig(
+                log_exceptions="never",
+                wrapper_class=structlog.make_filtering_bound_logger(
+                    logging.getLevelNamesMapping()[settings.log_level]
+                ),
+            ),
             middleware_logging_config=LoggingMiddlewareConfig(
                 request_log_fields=["method", "path"],
                 response_log_fields=["status_code"],
@@ -177,7 +184,7 @@ def create_app() -> Litestar:
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
-        plugins=[_logging()],
+        plugins=[_logging(settings)],
         openapi_config=OpenAPIConfig(
             title="Treffpunkt API",
             version="1",
