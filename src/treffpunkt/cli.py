@@ -137,16 +137,9 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        if isinstance(DB, PostgresEngine):
-            await DB.start_connection_pool(min_size=1, max_size=4)
-        try:
+        async with connection_pool(max_size=4):
             await run_worker(stop)
-        finally:
-            if isinstance(DB, PostgresEngine):
-                await DB.close_connection_pool()
 
-    from piccolo.engine.postgres import PostgresEngine
-
-    from treffpunkt.db import DB
+    from treffpunkt.db import connection_pool
 
     asyncio.run(run())

@@ -3,24 +3,120 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
+import aiosqlite
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 from treffpunkt.settings import get_settings
+
+T = TypeVar("T")
+
+
+class ReusedSQLiteConnection(aiosqlite.Connection):
+    """Goes back to its engine's idle list when closed, while the engine keeps one."""
+
+    def __init__(self, engine: ReusingSQLiteEngine) -> None:
+        kwargs = dict(engine.connection_kwargs)
+        database = kwargs.pop("database")
+        super().__init__(lambda: sqlite3.connect(database, **kwargs), iter_chunk_size=64)
+        self.engine = engine
+
+    async def close(self) -> None:
+        idle = self.engine.idle
+        if idle is not None and len(idle) < self.engine.max_idle and not self.in_transaction:
+            idle.append(self)
+        else:
+            await super().close()
+
+
+class ReusingSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, but reusing connections inside `connection_pool()`.
+
+    Piccolo opens a connection, and with it a thread, for every query outside a transaction
+    and sets a PRAGMA before every query inside one; under load that costs more than the
+    queries. Connections here run in WAL mode (readers never wait for the writer) with
+    synchronous=NORMAL (a commit is durable once checkpointed, and never corrupts).
+    """
+
+    def __init__(self, path: str) -> None:
+        # A generous timeout: writers wait for each other instead of failing with "locked".
+        super().__init__(path=path, timeout=60)
+        self.idle: list[ReusedSQLiteConnection] | None = None
+        self.max_idle = 0
+
+    async def start_connection_pool(self, max_size: int = 10, **_: object) -> None:
+        self.idle, self.max_idle = [], max_size
+
+    async def close_connection_pool(self) -> None:
+        idle, self.idle = self.idle or [], None
+        for connection in idle:
+            await connection.close()
+
+    def plain_connection(self) -> sqlite3.Connection:
+        """A blocking connection set up like the others, for work done on a thread."""
+        kwargs = {**self.connection_kwargs, "check_same_thread": False}
+        connection: sqlite3.Connection = sqlite3.connect(**kwargs)
+        for pragma in SQLITE_PRAGMAS:
+            connection.execute(pragma)
+        return connection
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        if self.idle:
+            return self.idle.pop()
+        connection = await ReusedSQLiteConnection(self)
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        for pragma in SQLITE_PRAGMAS:
+            await connection.execute(pragma)
+        return connection
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: object = None,
+    ) -> list[dict[str, Any]]:
+        connection = await self.get_connection()
+        try:
+            return await self._run_in_existing_connection(connection, query, args)
+        finally:
+            await connection.close()
+
+    async def _run_in_existing_connection(
+        self,
+        connection: aiosqlite.Connection,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: object = None,
+    ) -> list[dict[str, Any]]:
+        # Our connections are set up once (see get_connection); RETURNING gives new keys.
+        async with connection.execute(query, args or []) as cursor:
+            return cast(list[dict[str, Any]], await cursor.fetchall())  # dict_factory rows
+
+
+SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys = 1",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+)
 
 
 def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
     """Build the Piccolo engine that TREFFPUNKT_DATABASE_URL names."""
     if url.startswith("sqlite:///"):
-        # A generous timeout: writers wait for each other instead of failing with "locked".
-        return SQLiteEngine(path=url.removeprefix("sqlite:///"), timeout=60)
+        return ReusingSQLiteEngine(path=url.removeprefix("sqlite:///"))
     parts = urlsplit(url)
     return PostgresEngine(
         config={
@@ -46,11 +142,36 @@ APP_REGISTRY = AppRegistry(
     ]
 )
 
+
+@dataclass
+class _SQLiteWriter:
+    """The process's turn to write, and the hot writes waiting for the next turn."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    connection: sqlite3.Connection | None = None
+    reader: sqlite3.Connection | None = None
+    waiting: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = field(
+        default_factory=list
+    )
+
+
 # SQLite admits one writer at a time; queueing writers here instead of in SQLite's busy
-# handler (which sleeps and retries) keeps latency flat under load. One lock per event loop.
-_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+# handler (which sleeps and retries) keeps latency flat under load. One per event loop.
+_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SQLiteWriter] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _sqlite_writer() -> _SQLiteWriter:
+    return _sqlite_writers.setdefault(asyncio.get_running_loop(), _SQLiteWriter())
+
+
+def as_datetime(value: datetime | str) -> datetime:
+    """SQLite answers timestamps as text where it cannot see their column (aggregates, raw)."""
+    if isinstance(value, datetime):
+        return value
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def is_postgres() -> bool:
@@ -66,9 +187,103 @@ async def write_transaction() -> AsyncIterator[None]:
     if DB.current_transaction.get() is not None:
         yield
     elif isinstance(DB, SQLiteEngine):
-        writers = _sqlite_writers.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-        async with writers, DB.transaction(transaction_type=TransactionType.immediate):
+        async with (
+            _sqlite_writer().lock,
+            DB.transaction(transaction_type=TransactionType.immediate),
+        ):
             yield
     else:
         async with DB.transaction():
             yield
+
+
+async def sqlite_write(work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on a worker thread, in one transaction with the writes queued beside it.
+
+    Statement by statement, a hot write pays a thread hop per statement while it holds the
+    one writer's turn. Here whoever gets the turn takes every write waiting for it and does
+    them in one hop and one commit, each under its own savepoint: one that fails is rolled
+    back alone and raises to its caller.
+    """
+    assert isinstance(DB, ReusingSQLiteEngine)
+    writer = _sqlite_writer()
+    done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    writer.waiting.append((work, done))
+    async with writer.lock:
+        if not done.done():
+            batch, writer.waiting = writer.waiting, []
+            if writer.connection is None:
+                writer.connection = DB.plain_connection()
+            try:
+                outcomes = await asyncio.to_thread(
+                    _in_one_transaction, writer.connection, [w for w, _ in batch]
+                )
+            except Exception as exc:  # the commit itself failed: nothing was written
+                outcomes = [exc] * len(batch)
+            for (_, waiter), outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    waiter.set_exception(outcome)
+                else:
+                    waiter.set_result(outcome)
+    return await done
+
+
+def sqlite_read(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """A small indexed read, right here on the event loop.
+
+    It takes tens of microseconds, less than a hop to a connection's thread costs, and in
+    WAL mode a reader never waits for a writer. Only for reads of a few rows by key.
+    """
+    assert isinstance(DB, ReusingSQLiteEngine)
+    writer = _sqlite_writer()
+    if writer.reader is None:
+        writer.reader = DB.plain_connection()
+        writer.reader.row_factory = dict_factory
+    return cast(list[dict[str, Any]], writer.reader.execute(sql, args).fetchall())
+
+
+def _in_one_transaction(
+    connection: sqlite3.Connection, batch: list[Callable[[sqlite3.Connection], Any]]
+) -> list[Any]:
+    connection.execute("BEGIN IMMEDIATE")
+    outcomes: list[Any] = []
+    try:
+        for work in batch:
+            connection.execute("SAVEPOINT one_write")
+            try:
+                outcomes.append(work(connection))
+            except Exception as exc:
+                connection.execute("ROLLBACK TO one_write")
+                outcomes.append(exc)
+            connection.execute("RELEASE one_write")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+async def _keep_session_state(_: object) -> None:
+    """Stands in for asyncpg's reset query, a round trip after every pooled query.
+
+    Treffpunkt sets no session state (no SET, LISTEN, cursors or advisory locks), and
+    asyncpg still rolls back a transaction left open before calling this.
+    """
+
+
+@asynccontextmanager
+async def connection_pool(max_size: int) -> AsyncIterator[None]:
+    """One pool per process: asyncpg's, or a list of idle SQLite connections."""
+    if isinstance(DB, PostgresEngine):
+        await DB.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session_state)
+    elif isinstance(DB, ReusingSQLiteEngine):
+        await DB.start_connection_pool(max_size=max_size)
+    try:
+        yield
+    finally:
+        await DB.close_connection_pool()
+        writer = _sqlite_writers.pop(asyncio.get_running_loop(), None)
+        for connection in (writer.connection, writer.reader) if writer else ():
+            if connection is not None:
+                connection.close()

@@ -17,7 +17,7 @@ from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Max
 
 from treffpunkt.accounts.services import CurrentOrganiser, normalise_email, organiser_by_email
-from treffpunkt.db import write_transaction
+from treffpunkt.db import as_datetime, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
 from treffpunkt.events.tables import Event, EventOrganiser, EventSector, Region, Sector
@@ -517,14 +517,9 @@ async def catalogue_fingerprint(
     )
     moved = await Event.select(Max(Event.updated_at, alias="changed")).first()
     moments = [row["latest"], moved["changed"] if moved else None, left["ended"] if left else None]
-    latest = max((_as_datetime(m) for m in moments if m is not None), default=None)
+    latest = max((as_datetime(m) for m in moments if m is not None), default=None)
     # The ETag needs no such caution: the count and the newest change of the set say it all.
     return f"{row['events']}|{row['latest']}", latest
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    """SQLite answers aggregates of timestamps as text."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def events_managed_by(organiser: CurrentOrganiser) -> list[EventView]:
