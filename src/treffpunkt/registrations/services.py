@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from asyncpg.exceptions import UniqueViolationError
 
 from treffpunkt.accounts.services import normalise_email
 from treffpunkt.db import is_postgres, write_transaction
@@ -26,10 +26,12 @@ from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.services import EventView, get_event, get_event_by_id
 from treffpunkt.events.tables import Event
 from treffpunkt.notifications.outbox import enqueue, enqueue_to_registrations
+from treffpunkt.registrations.open_seat import admit_to_open_seat, event_with_questions
 from treffpunkt.registrations.questions import checked_answers, questions_of
 from treffpunkt.registrations.schemas import (
     STAKEHOLDER_GROUPS,
     ManualRegistration,
+    QuestionSpec,
     RegistrationChange,
     RegistrationForm,
 )
@@ -204,7 +206,7 @@ def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
         problems.add("language", N_("must be one of %(value)s"), value=", ".join(LANGUAGES))
 
 
-async def _checked_form(event_id: int, form: RegistrationForm) -> dict[str, Any]:
+def _checked_form(questions: list[QuestionSpec], form: RegistrationForm) -> dict[str, Any]:
     """The form's values in stored form, or every problem with it at once."""
     problems = ErrorCollector()
     email = normalise_email(form.email)
@@ -215,7 +217,7 @@ async def _checked_form(event_id: int, form: RegistrationForm) -> dict[str, Any]
         problems.add("stakeholder_group", N_("must be chosen from the list"))
     if form.consent is not True:
         problems.add("consent", N_("consent to the privacy notice is required"))
-    answers = checked_answers(await questions_of(event_id), form.answers, problems)
+    answers = checked_answers(questions, form.answers, problems)
     problems.raise_if_any()
     return {
         "name": form.name.strip(),
@@ -231,17 +233,13 @@ async def _checked_form(event_id: int, form: RegistrationForm) -> dict[str, Any]
 
 async def register(slug: str, form: RegistrationForm, *, now: datetime) -> Outcome:
     """Give the person a seat, a waiting-list place, a pending request, or a clear refusal."""
-    event_id = await _public_event_id(slug)
-    values = await _checked_form(event_id, form)
-    return await _admit(event_id, values, now=now, by_organiser=False, beyond_capacity=False)
-
-
-async def _public_event_id(slug: str) -> int:
-    """Just the id: the rules that matter are checked again under the event's lock."""
-    row = await Event.select(Event.id, Event.status).where(Event.slug == slug).first()
-    if row is None or row["status"] == "draft":
+    # Only id and questions: the rules that matter are checked when the seat is claimed.
+    found = await event_with_questions(slug)
+    if found is None or found[1] == "draft":
         raise NotFound(N_("no event %(slug)s"), slug=slug, code="event_not_found")
-    return int(row["id"])
+    event_id, _, questions = found
+    values = _checked_form(questions, form)
+    return await _admit(event_id, values, now=now, by_organiser=False, beyond_capacity=False)
 
 
 async def add_by_organiser(
@@ -252,7 +250,7 @@ async def add_by_organiser(
     With `needs_seat` (a walk-in at the door) a full event refuses instead of waitlisting.
     """
     event = await get_event(slug)
-    values = await _checked_form(event.id, form)
+    values = _checked_form(await questions_of(event.id), form)
     outcome = await _admit(
         event.id,
         values,
@@ -280,9 +278,9 @@ async def _admit(
     needs_seat: bool = False,
 ) -> Outcome:
     if not by_organiser:
-        admitted = await _admit_to_open_seat(event_id, values, now=now)
+        admitted = await admit_to_open_seat(event_id, _stored(values, now=now), now=now)
         if admitted is not None:
-            return admitted
+            return Outcome(admitted, "confirmed", None, already_registered=False)
     async with write_transaction():
         locked = await lock_event(event_id)
         _refuse_unless_open(locked, now, by_organiser=by_organiser)
@@ -323,59 +321,6 @@ async def _admit(
     return Outcome(registration_id, status, position, already_registered=False)
 
 
-class _NoOpenSeat(Exception):
-    """The quick path found no open seat: roll back and let the careful path decide."""
-
-
-async def _admit_to_open_seat(
-    event_id: int, values: dict[str, Any], *, now: datetime
-) -> Outcome | None:
-    """The common case: an open event with a free seat and no approval step.
-
-    The seat is claimed last, so the event's row is locked only for that UPDATE and the
-    commit; everything else (a waiting list, a closed window, a duplicate) falls back to the
-    careful path under the lock. None means "not this way".
-    """
-    try:
-        async with write_transaction():
-            if await _active_registration(event_id, values["email"]) is not None:
-                return None
-            registration_id = await _insert(
-                event_id, values, status="confirmed", ticket=None, by_organiser=False, now=now
-            )
-            await enqueue(
-                "registration_confirmed",
-                event_id=event_id,
-                registration_id=registration_id,
-                recipient=values["email"],
-                language=values["language"],
-            )
-            if not await _claim_open_seat(event_id, now):
-                raise _NoOpenSeat
-    except _NoOpenSeat:
-        return None
-    except UniqueViolationError:
-        return None  # the same person registered at the same moment: the careful path answers
-    return Outcome(registration_id, "confirmed", None, already_registered=False)
-
-
-async def _claim_open_seat(event_id: int, now: datetime) -> bool:
-    """Take a seat only if registration is open right now, without approval, and one is free."""
-    claimed = await Event.raw(
-        "UPDATE event SET seats_taken = seats_taken + 1 WHERE id = {}"
-        " AND status = 'published' AND requires_approval = {} AND ends_at > {}"
-        " AND (registration_opens_at IS NULL OR registration_opens_at <= {})"
-        " AND (registration_closes_at IS NULL OR registration_closes_at > {})"
-        " AND (capacity IS NULL OR seats_taken < capacity) RETURNING id",
-        event_id,
-        False,
-        now,
-        now,
-        now,
-    )
-    return bool(claimed)
-
-
 async def _active_registration(event_id: int, email: str) -> dict[str, Any] | None:
     return await (
         Registration.select(
@@ -390,6 +335,21 @@ async def _active_registration(event_id: int, email: str) -> dict[str, Any] | No
     )
 
 
+def _stored(values: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """A new registration's columns: the person's values and what is derived from them."""
+    nonce = secrets.token_hex(16)
+    return {
+        **values,
+        "answers": json.dumps(values["answers"]),
+        "search_text": _search_text(values),
+        "link_nonce": nonce,
+        "token_hash": _token_hash(manage_token(nonce)),
+        "consent_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 async def _insert(
     event_id: int,
     values: dict[str, Any],
@@ -399,20 +359,15 @@ async def _insert(
     by_organiser: bool,
     now: datetime,
 ) -> int:
-    nonce = secrets.token_hex(16)
+    stored = _stored(values, now=now)
+    stored["answers"] = values["answers"]
     rows = await Registration.insert(
         Registration(
-            **values,
-            search_text=_search_text(values),
+            **stored,
             event=event_id,
             status=status,
             waitlist_ticket=ticket,
-            link_nonce=nonce,
-            token_hash=_token_hash(manage_token(nonce)),
             added_by_organiser=by_organiser,
-            consent_at=now,
-            created_at=now,
-            updated_at=now,
         )
     ).returning(Registration.id)
     return int(rows[0]["id"])
