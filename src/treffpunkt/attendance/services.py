@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from treffpunkt.attendance.codes import read_code
+from treffpunkt.db import as_datetime
 from treffpunkt.errors import N_, Conflict, Invalid, NotFound
 from treffpunkt.events.services import EventView, get_event, search_words
+from treffpunkt.events.tables import Event
 from treffpunkt.registrations.schemas import ManualRegistration
 from treffpunkt.registrations.services import add_by_organiser
 from treffpunkt.registrations.tables import Registration
@@ -31,7 +33,23 @@ class CheckIn:
     already_checked_in: bool
 
 
-def _refuse_before_opening(event: EventView, now: datetime) -> None:
+@dataclass(frozen=True)
+class Door:
+    """What the door needs of an event: no sectors, no texts."""
+
+    id: int
+    status: str
+    starts_at: datetime
+
+
+async def _door(slug: str) -> Door:
+    rows = await Event.raw("SELECT id, status, starts_at FROM event WHERE slug = {}", slug)
+    if not rows:
+        raise NotFound(N_("no event %(slug)s"), slug=slug, code="event_not_found")
+    return Door(rows[0]["id"], rows[0]["status"], as_datetime(rows[0]["starts_at"]))
+
+
+def _refuse_before_opening(event: Door | EventView, now: datetime) -> None:
     if event.status == "cancelled":
         raise Conflict(N_("the event has been cancelled"), code="event_cancelled")
     opens = event.starts_at - timedelta(hours=get_settings().check_in_opens_hours)
@@ -43,57 +61,55 @@ def _refuse_before_opening(event: EventView, now: datetime) -> None:
         )
 
 
-async def _check_in(event: EventView, registration_id: int, *, now: datetime) -> CheckIn:
-    """The first scan wins: a conditional UPDATE sets the time once, however many race."""
+# The first scan sets the time; later ones keep it (and learn it was not theirs). One
+# statement, so that however many scans race, the row lock orders them.
+CHECK_IN = """UPDATE registration SET checked_in_at = COALESCE(checked_in_at, {})
+WHERE id = {} AND event = {} AND status = 'confirmed'
+RETURNING id, name, organisation, status, checked_in_at"""
+
+
+async def _check_in(event: Door | EventView, registration_id: int, *, now: datetime) -> CheckIn:
     _refuse_before_opening(event, now)
-    row = (
-        await Registration.select(
-            Registration.id, Registration.name, Registration.organisation, Registration.status
-        )
-        .where((Registration.id == registration_id) & (Registration.event == event.id))
-        .first()
-    )
-    if row is None:
-        raise NotFound(N_("no such registration for this event"), code="registration_not_found")
-    if row["status"] in REFUSED_STATUSES:
-        raise Conflict(REFUSED_STATUSES[row["status"]], code=f"registration_{row['status']}")
-    first = (
-        await Registration.update({Registration.checked_in_at: now})
-        .where((Registration.id == registration_id) & Registration.checked_in_at.is_null())
-        .returning(Registration.checked_in_at)
-    )
-    if first:
-        checked_in_at, already = first[0]["checked_in_at"], False
-    else:
-        stored = (
-            await Registration.select(Registration.checked_in_at)
-            .where(Registration.id == registration_id)
-            .first()
-        )
-        assert stored is not None
-        checked_in_at, already = stored["checked_in_at"], True
+    rows = await Registration.raw(CHECK_IN, now, registration_id, event.id)
+    if not rows:
+        raise await _refusal(event.id, registration_id)
+    row = rows[0]
+    checked_in_at = as_datetime(row["checked_in_at"])
     return CheckIn(
         registration_id=row["id"],
         name=row["name"],
         organisation=row["organisation"],
         status=row["status"],
         checked_in_at=checked_in_at,
-        already_checked_in=already,
+        already_checked_in=checked_in_at != now,
     )
 
 
+async def _refusal(event_id: int, registration_id: int) -> NotFound | Conflict:
+    """Why a registration cannot be checked in: it is not this event's, or it has no seat."""
+    row = (
+        await Registration.select(Registration.status)
+        .where((Registration.id == registration_id) & (Registration.event == event_id))
+        .first()
+    )
+    if row is None:
+        return NotFound(N_("no such registration for this event"), code="registration_not_found")
+    status = row["status"]
+    return Conflict(REFUSED_STATUSES[status], code=f"registration_{status}")
+
+
 async def check_in_by_code(slug: str, code: str, *, now: datetime) -> CheckIn:
-    event = await get_event(slug)
     read = read_code(code)
+    door = await _door(slug)
     if read is None:
         raise Invalid(N_("this is not a Treffpunkt ticket"), code="invalid_code")
-    if read.event_id != event.id:
+    if read.event_id != door.id:
         raise Conflict(N_("this ticket is for another event"), code="wrong_event")
-    return await _check_in(event, read.registration_id, now=now)
+    return await _check_in(door, read.registration_id, now=now)
 
 
 async def check_in_by_id(slug: str, registration_id: int, *, now: datetime) -> CheckIn:
-    return await _check_in(await get_event(slug), registration_id, now=now)
+    return await _check_in(await _door(slug), registration_id, now=now)
 
 
 async def undo_check_in(slug: str, registration_id: int) -> None:
