@@ -74,6 +74,7 @@ class Settings:
     reminder_hours: int
     check_in_opens_hours: int
     run_mail_worker: bool
+    catalogue_cache_seconds: int
 
     @property
     def is_postgres(self) -> bool:
@@ -119,6 +120,7 @@ def load_settings() -> Settings:
         reminder_hours=_int("TREFFPUNKT_REMINDER_HOURS", 24),
         check_in_opens_hours=_int("TREFFPUNKT_CHECK_IN_OPENS_HOURS", 2),
         run_mail_worker=_flag("TREFFPUNKT_MAIL_WORKER", False),
+        catalogue_cache_seconds=_int("TREFFPUNKT_CATALOGUE_CACHE_SECONDS", 1),
     )
 
 

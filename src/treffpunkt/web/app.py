@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from litestar import Litestar, Request
@@ -22,8 +22,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp as LitestarASGIApp
 from litestar.types import Middleware
-from piccolo.engine.postgres import PostgresEngine
 
 from treffpunkt.accounts.controllers import AccountPagesController
 from treffpunkt.attendance.controllers import (
@@ -35,7 +35,7 @@ from treffpunkt.attendance.controllers import (
     TicketController,
 )
 from treffpunkt.attendance.report_views import ReportsController
-from treffpunkt.db import DB
+from treffpunkt.db import connection_pool
 from treffpunkt.events.controllers import EventApiController, EventPagesController, catalogue_feed
 from treffpunkt.notifications.controllers import MailboxController, OrganiserMessageController
 from treffpunkt.notifications.worker import run_worker
@@ -48,13 +48,16 @@ from treffpunkt.settings import STATIC_DIR, Settings, get_settings
 from treffpunkt.signing import derived_key
 from treffpunkt.web.auth import OrganiserAuthentication
 from treffpunkt.web.errors import EXCEPTION_HANDLERS, SECURITY_HEADERS
-from treffpunkt.web.language import LanguageMiddleware, switch_language
+from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_language
 from treffpunkt.web.pages import front_door, health
+from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
 from treffpunkt.web.templating import template_config
 
 SESSION_COOKIE = "treffpunkt_session"
 CSRF_COOKIE = "treffpunkt_csrf"
 UNLOGGED_PATHS = ["^/health", "^/static/"]
+# The API authenticates by bearer token only; it never reads or writes the cookie session.
+SESSIONLESS_PATHS = ["^/api/", "^/health", "^/static/"]
 
 
 @asynccontextmanager
@@ -74,15 +77,8 @@ async def mail_worker(_: Litestar) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def database_pool(_: Litestar) -> AsyncIterator[None]:
-    """One connection pool per process; SQLite opens a connection per query instead."""
-    if not isinstance(DB, PostgresEngine):
+    async with connection_pool(get_settings().db_pool_size):
         yield
-        return
-    await DB.start_connection_pool(min_size=1, max_size=get_settings().db_pool_size)
-    try:
-        yield
-    finally:
-        await DB.close_connection_pool()
 
 
 def _logging(settings: Settings) -> StructlogPlugin:
@@ -96,6 +92,9 @@ def _logging(settings: Settings) -> StructlogPlugin:
                     logging.getLevelNamesMapping()[settings.log_level]
                 ),
             ),
+            # Requests are logged at INFO: above it, the middleware would only cost time.
+            enable_middleware_logging=logging.getLevelNamesMapping()[settings.log_level]
+            <= logging.INFO,
             middleware_logging_config=LoggingMiddlewareConfig(
                 request_log_fields=["method", "path"],
                 response_log_fields=["status_code"],
@@ -142,8 +141,9 @@ def create_app() -> Litestar:
         secure=settings.secure_cookies,
         httponly=True,
         samesite="lax",
+        exclude=SESSIONLESS_PATHS,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             front_door,
             health,
@@ -202,3 +202,14 @@ def create_app() -> Litestar:
         ),
         debug=False,
     )
+    # Outside all middleware, so a cached answer costs no routing, session or guard work.
+    cache = PublicResponseCache(
+        cast(ASGIApp, app.asgi_handler),
+        seconds=settings.catalogue_cache_seconds,
+        session_cookie=SESSION_COOKIE,
+        language_cookie=LANGUAGE_COOKIE,
+        csrf_cookie=CSRF_COOKIE,
+    )
+    app.asgi_handler = cast(LitestarASGIApp, cache)
+    app.state.public_cache = cache
+    return app
