@@ -1,5 +1,7 @@
 """Treffpunkt's benchmark: the real server (two workers, PostgreSQL) against baselines.
 
+One more scenario runs the registration load on the embedded SQLite default (one process).
+
     python bench/run.py           # the full run (2,000 events, 100,000 registrations)
     python bench/run.py --smoke   # seconds, tiny data: proves every scenario still runs
 
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,6 +42,8 @@ from bench.seed import seed  # noqa: E402
 
 SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 DATABASE = f"{SERVER}/treffpunkt_bench"
+# The in-process micro-cache for the public catalogue and feeds, switched off: what the query costs.
+CACHE_OFF = {"TREFFPUNKT_CATALOGUE_CACHE_SECONDS": "0"}
 
 
 @dataclass(frozen=True)
@@ -59,22 +65,46 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def app_env() -> dict[str, str]:
+def app_env(database_url: str = DATABASE, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
-        "TREFFPUNKT_DATABASE_URL": DATABASE,
+        "TREFFPUNKT_DATABASE_URL": database_url,
         "TREFFPUNKT_SECRET_KEY": "bench-" + "x" * 40,
         "TREFFPUNKT_REGISTRATION_RATE_LIMIT": "0",
         "TREFFPUNKT_LOGIN_RATE_LIMIT": "0",
         "TREFFPUNKT_LOG_LEVEL": "WARNING",
+        **(extra or {}),
     }
 
 
-def cli(*args: str) -> str:
+def cli(*args: str, database_url: str = DATABASE) -> str:
     done = subprocess.run(
-        [str(BIN / "treffpunkt"), *args], env=app_env(), capture_output=True, text=True, check=True
+        [str(BIN / "treffpunkt"), *args],
+        env=app_env(database_url),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
+    if done.returncode:
+        raise RuntimeError(f"treffpunkt {' '.join(args[:2])} failed:\n{done.stdout}{done.stderr}")
     return done.stdout.strip()
+
+
+def bench_admin(database_url: str = DATABASE) -> str:
+    """Migrate, create the bench admin, and return a fresh API token for it."""
+    cli("migrate", database_url=database_url)
+    cli(
+        "users",
+        "create",
+        "--email",
+        "bench@example.org",
+        "--password",
+        "bench-password-1",
+        "--admin",
+        database_url=database_url,
+    )
+    return cli("tokens", "create", "--email", "bench@example.org", database_url=database_url)
 
 
 async def recreate_database() -> None:
@@ -94,7 +124,7 @@ def wrk(
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as combined:
         combined.write(lua + "\n" + (HERE / "lua" / "report.lua").read_text())
     threads = min(2, connections)
-    done = subprocess.run(
+    done = subprocess.run(  # bounded: wrk stops itself after -d, the timeout is a backstop
         [
             "wrk",
             f"-t{threads}",
@@ -109,9 +139,14 @@ def wrk(
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        check=True,
+        check=False,
+        timeout=seconds + 60,
     )
     Path(combined.name).unlink()
+    if done.returncode:
+        raise RuntimeError(
+            f"wrk {script or url} exited {done.returncode}: {done.stdout}{done.stderr}"
+        )
     match = re.search(r"WRK_RESULT (\{.*\})", done.stdout)
     if not match:
         raise RuntimeError(f"wrk said: {done.stdout}\n{done.stderr}")
@@ -123,11 +158,24 @@ def rate(result: dict[str, Any]) -> float:
 
 
 class Server:
-    """`treffpunkt serve` with two worker processes, as production would run it."""
+    """`treffpunkt serve` with two worker processes, as production would run it.
 
-    def __init__(self) -> None:
+    `database_url`, `workers` and `env` (extra environment variables) change that: the SQLite
+    scenario runs one process against its own file, the cache-off scenarios pass CACHE_OFF.
+    """
+
+    def __init__(
+        self,
+        database_url: str = DATABASE,
+        *,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
+        self.workers = workers
+        self.env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
@@ -135,33 +183,53 @@ class Server:
             [
                 str(BIN / "treffpunkt"),
                 "serve",
+                "--host",
+                "127.0.0.1",
                 "--port",
                 str(self.port),
                 "--workers",
-                "2",
+                str(self.workers),
                 "--no-mail-worker",
             ],
-            env=app_env(),
+            env=app_env(self.database_url, self.env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_healthy(self.base)
+        try:
+            wait_healthy(self.base, process=self.process)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def worker_pids(self) -> list[int]:
         assert self.process is not None
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
+        # uvicorn's workers, not multiprocessing's resource tracker (also a child, ~12 MB).
+        return [
+            int(pid)
+            for pid in children.read_text().split()
+            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
 
     def __exit__(self, *_: object) -> None:
         assert self.process is not None
         self.process.terminate()
-        self.process.wait(20)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+            raise
 
 
-def wait_healthy(base: str, path: str = "/health") -> None:
+def wait_healthy(
+    base: str, path: str = "/health", process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{base} exited with status {process.returncode} while starting")
         try:
             if httpx.get(base + path, timeout=2).status_code == 200:
                 return
@@ -245,22 +313,13 @@ def main() -> int:
     scenarios = results["scenarios"]
 
     asyncio.run(recreate_database())
-    cli("migrate")
-    cli(
-        "users",
-        "create",
-        "--email",
-        "bench@example.org",
-        "--password",
-        "bench-password-1",
-        "--admin",
-    )
-    token = cli("tokens", "create", "--email", "bench@example.org")
+    token = bench_admin()
     owner = asyncio.run(count("SELECT id FROM organiser WHERE email = 'bench@example.org'"))
 
-    # The catalogue at 1,000 events first, for the scale comparison at the end.
+    # The catalogue at 1,000 events first, for the scale comparison at the end; both ends of
+    # that comparison run with the response cache off, so they measure the query.
     asyncio.run(seed(DATABASE, events=size.events // 2, per_event=0, owner_id=owner, prefix="a"))
-    with Server() as server:
+    with Server(env=CACHE_OFF) as server:
         catalogue = f"{server.base}/api/v1/events?region=DE-SN&limit=20"
         scenarios["catalogue_small"] = wrk(catalogue, connections=32, seconds=size.seconds)
     asyncio.run(
@@ -307,6 +366,10 @@ def main() -> int:
 
         catalogue = f"{server.base}/api/v1/events?region=DE-SN&limit=20"
         scenarios["catalogue_json"] = wrk(catalogue, connections=32, seconds=size.seconds)
+        with Server(env=CACHE_OFF) as uncached:  # same database, same data, no response cache
+            scenarios["catalogue_json_uncached"] = wrk(
+                catalogue.replace(server.base, uncached.base), connections=32, seconds=size.seconds
+            )
         page = httpx.get(catalogue, timeout=30).text
         scenarios["catalogue_baseline_bare_litestar"] = bare_litestar(page, seconds=size.seconds)
         scenarios["catalogue_html"] = wrk(
@@ -344,15 +407,56 @@ def main() -> int:
     scenarios["mail"] = run_mail(mail_event)
 
     asyncio.run(seed(DATABASE, events=size.scale_events, per_event=0, owner_id=owner, prefix="c"))
-    with Server() as server:
+    with Server(env=CACHE_OFF) as server:
         catalogue = f"{server.base}/api/v1/events?region=DE-SN&limit=20"
         scenarios["catalogue_large"] = wrk(catalogue, connections=32, seconds=size.seconds)
 
+    # Last, so it leaves the PostgreSQL scenarios exactly as they were.
+    scenarios["register_sqlite"] = register_sqlite(size)
+
     report(results, smoke=size is SMOKE)
     failures = [n for n, r in scenarios.items() if r.get("errors") or r.get("non_2xx")]
+    on_sqlite = scenarios["register_sqlite"]
+    if on_sqlite["seats_taken"] != on_sqlite["on_roster"]:
+        failures.append("register_sqlite (seats_taken differs from the roster)")
+    if on_sqlite["on_roster"] < on_sqlite["acknowledged"]:
+        failures.append("register_sqlite (acknowledged registrations missing from the roster)")
     if failures:
         print(f"errors in: {', '.join(failures)}")
     return 1 if failures else 0
+
+
+def register_sqlite(size: Size) -> dict[str, Any]:
+    """The `register` load on the embedded SQLite default: a fresh file, one process."""
+    with tempfile.TemporaryDirectory(prefix="treffpunkt-bench-") as directory:
+        path = Path(directory) / "bench.sqlite3"
+        url = f"sqlite:///{path}"
+        token = bench_admin(url)
+        # One process: SQLite is the single-machine engine, writers queue inside the process.
+        with Server(url, workers=1) as server:
+            hot = create_event(server.base, token)
+            result = wrk(
+                f"{server.base}/api/v1/events/{hot['slug']}/registrations",
+                connections=32,
+                seconds=size.seconds,
+                script="register.lua",
+            )
+            time.sleep(2)  # requests wrk abandoned at its deadline still finish on the server
+            result["peak_rss_mb"] = peak_rss_mb(server.process.pid) if server.process else 0.0
+        # Counted after the server has shut down, so nothing is still being written.
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
+            hot_id, taken = connection.execute(
+                "SELECT id, seats_taken FROM event WHERE slug = ?", (hot["slug"],)
+            ).fetchone()
+            (on_roster,) = connection.execute(
+                "SELECT count(*) FROM registration WHERE event = ?", (hot_id,)
+            ).fetchone()
+    result.update(
+        acknowledged=result["requests"] - result["non_2xx"],
+        on_roster=int(on_roster),
+        seats_taken=int(taken),
+    )
+    return result
 
 
 def door_codes(base: str, slug: str, *, people: int) -> list[str]:
@@ -455,19 +559,21 @@ ROWS = [
     ("register", "registrations, hot event, 32 clients", "register_baseline_naive"),
     ("register_baseline_naive", "  baseline: asyncpg, UPDATE then INSERT", None),
     ("register_baseline_one_statement", "  baseline: asyncpg, one statement", None),
+    ("register_sqlite", "registrations on SQLite, hot event, 32 clients, 1 process", None),
     (
         "catalogue_json",
         "catalogue JSON, region filter, page of 20",
         "catalogue_baseline_bare_litestar",
     ),
+    ("catalogue_json_uncached", "catalogue JSON, cache off", "catalogue_baseline_bare_litestar"),
     ("catalogue_html", "catalogue HTML, region filter", "catalogue_baseline_bare_litestar"),
     ("catalogue_baseline_bare_litestar", "  baseline: bare Litestar JSON, same page", None),
     ("feed_full", "calendar feed, one region, full answer", None),
     ("feed_304", "calendar feed, one region, 304", None),
     ("check_in", "check-in scans, 8 scanners", None),
     ("mail", "invitation mails (MIME, iCal, QR) to SMTP, 2 workers", None),
-    ("catalogue_small", "catalogue JSON at 1,000 events", None),
-    ("catalogue_large", "catalogue JSON at the large set", "catalogue_small"),
+    ("catalogue_small", "catalogue JSON at 1,000 events (cache off)", None),
+    ("catalogue_large", "catalogue JSON at the large set (cache off)", "catalogue_small"),
 ]
 
 
@@ -498,6 +604,13 @@ def table(results: dict[str, Any]) -> str:
         f"{register.get('on_roster')} on the roster, seats_taken {register.get('seats_taken')} "
         "(requests still in flight when wrk stops are answered by the server but not counted by wrk)."
     )
+    on_sqlite = scenarios.get("register_sqlite")
+    if on_sqlite:
+        lines.append(
+            f"Hot event on SQLite afterwards: {on_sqlite.get('acknowledged')} registrations "
+            f"acknowledged, {on_sqlite.get('on_roster')} on the roster, seats_taken "
+            f"{on_sqlite.get('seats_taken')}."
+        )
     lines.append(
         f"Peak RSS per worker process: {', '.join(f'{m:.0f} MB' for m in results['peak_rss_mb'])}."
     )
