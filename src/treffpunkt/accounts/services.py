@@ -12,6 +12,7 @@ from pwdlib import PasswordHash
 
 from treffpunkt.accounts.tables import ApiToken, Organiser
 from treffpunkt.clock import utcnow
+from treffpunkt.db import as_datetime
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 
 MIN_PASSWORD_LENGTH = 10
@@ -107,31 +108,22 @@ async def create_api_token(email: str) -> str:
     return token
 
 
+# Every organiser API call asks this: plain SQL spares the query builder's work each time.
+ORGANISER_BY_HASH = """SELECT t.id AS token_id, t.last_used_at, o.id, o.email, o.name, o.is_admin,
+    o.session_epoch
+FROM api_token t JOIN organiser o ON o.id = t.organiser
+WHERE t.token_hash = {} AND t.revoked_at IS NULL AND o.is_active = {}"""
+
+
 async def organiser_for_token(
     token: str, *, now: datetime | None = None
 ) -> CurrentOrganiser | None:
     now = now or utcnow()
-    organiser = ApiToken.organiser
-    row = (
-        await ApiToken.select(
-            ApiToken.id.as_alias("token_id"),
-            ApiToken.last_used_at,
-            organiser.id.as_alias("id"),
-            organiser.email.as_alias("email"),
-            organiser.name.as_alias("name"),
-            organiser.is_admin.as_alias("is_admin"),
-            organiser.session_epoch.as_alias("session_epoch"),
-        )
-        .where(
-            (ApiToken.token_hash == _hash_token(token))
-            & ApiToken.revoked_at.is_null()
-            & (organiser.is_active == True)  # noqa: E712
-        )
-        .first()
-    )
-    if row is None:
+    rows = await ApiToken.raw(ORGANISER_BY_HASH, _hash_token(token), True)
+    if not rows:
         return None
-    last_used = row["last_used_at"]
+    row = rows[0]
+    last_used = row["last_used_at"] and as_datetime(row["last_used_at"])
     if last_used is None or now - last_used > TOKEN_USE_RESOLUTION:
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["token_id"])
     return _as_current(row)

@@ -181,18 +181,18 @@ async def _manages(event: EventView, organiser: CurrentOrganiser) -> bool:
     )
 
 
+MANAGERS = """SELECT e.owner, EXISTS (SELECT 1 FROM event_organiser c
+    WHERE c.event = e.id AND c.organiser = {}) AS co_organises
+FROM event e WHERE e.slug = {}"""
+
+
 async def may_manage(slug: str, organiser: CurrentOrganiser) -> bool | None:
     """Whether the organiser manages the event; None when there is no such event."""
-    row = await Event.select(Event.id, Event.owner).where(Event.slug == slug).first()
-    if row is None:
+    rows = await Event.raw(MANAGERS, organiser.id, slug)
+    if not rows:
         return None
-    if organiser.is_admin or row["owner"] == organiser.id:
-        return True
-    return bool(
-        await EventOrganiser.exists().where(
-            (EventOrganiser.event == row["id"]) & (EventOrganiser.organiser == organiser.id)
-        )
-    )
+    row = rows[0]
+    return organiser.is_admin or row["owner"] == organiser.id or bool(row["co_organises"])
 
 
 @cache

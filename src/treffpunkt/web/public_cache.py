@@ -60,7 +60,8 @@ class PublicResponseCache:
     ) -> None:
         self.app = app
         self.seconds = seconds
-        self.session_marker = f"{session_cookie}=".encode()
+        # Litestar splits a large session over numbered cookies: name-0, name-1, …
+        self.session = re.compile(rf"(?:^|;)\s*{re.escape(session_cookie)}(?:-\d+)?=")
         self.language_cookie = re.compile(rf"(?:^|;)\s*{re.escape(language_cookie)}=([^;]*)")
         self.csrf_cookie = f"{csrf_cookie}=".encode()
         self.entries: dict[tuple[str, bytes, str], CachedResponse] = {}
@@ -91,7 +92,8 @@ class PublicResponseCache:
             return
         cached = self.entries.get(key)
         if cached is not None and cached.expires > time.monotonic():
-            await self._replay(cached, scope, send)
+            status = await self._replay(cached, scope, send)
+            logger.info("HTTP Response", path=scope["path"], status_code=status, cached=True)
             return
         await self._fill(key, scope, receive, send)
 
@@ -108,26 +110,24 @@ class PublicResponseCache:
                 cookies.append(value)  # a client may split its cookies over several headers
             elif name == b"accept-language":
                 accept_language = value.decode("latin-1")
-        cookie = b"; ".join(cookies)
-        if self.session_marker in cookie:
+        text = b"; ".join(cookies).decode("latin-1")
+        if self.session.search(text):
             return None
-        chosen = self.language_cookie.search(cookie.decode("latin-1")) if cookie else None
+        chosen = self.language_cookie.search(text) if text else None
         language = (chosen and supported(chosen.group(1))) or negotiate(accept_language)
         return path, scope["query_string"], language
 
-    async def _replay(self, cached: CachedResponse, scope: Scope, send: Send) -> None:
+    async def _replay(self, cached: CachedResponse, scope: Scope, send: Send) -> int:
         if cached.etag is not None and _matches(scope, cached.etag):
             headers = [(n, v) for n, v in cached.headers if n not in BODY_HEADERS]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
-            status = 304
-        else:
-            await send(
-                {"type": "http.response.start", "status": cached.status, "headers": cached.headers}
-            )
-            await send({"type": "http.response.body", "body": cached.body})
-            status = cached.status
-        logger.info("HTTP Response", path=scope["path"], status_code=status, cached=True)
+            return 304
+        await send(
+            {"type": "http.response.start", "status": cached.status, "headers": cached.headers}
+        )
+        await send({"type": "http.response.body", "body": cached.body})
+        return cached.status
 
     async def _fill(
         self, key: tuple[str, bytes, str], scope: Scope, receive: Receive, send: Send
