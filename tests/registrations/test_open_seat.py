@@ -142,7 +142,9 @@ async def test_register_keeps_the_persons_details_and_answers() -> None:
         now=now,
     )
 
-    registration = await services.registration_by_id(outcome.registration_id)
+    registration = (await services.addressees([outcome.registration_id]))[
+        outcome.registration_id
+    ].registration
     assert registration is not None
     assert (
         registration.event,

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.header import Header
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -27,11 +32,11 @@ from treffpunkt.events.services import EventView, get_event_by_id
 from treffpunkt.i18n import format_span, gettext, language
 from treffpunkt.ical.calendars import Attendee, cancellation, invite
 from treffpunkt.ical.links import google_link, outlook_link
-from treffpunkt.registrations.services import RegistrationView, registration_by_id, token_for
-from treffpunkt.registrations.tables import Registration
+from treffpunkt.registrations.services import Addressee, RegistrationView, addressees
 from treffpunkt.settings import get_settings
 from treffpunkt.web.templating import ENVIRONMENT
 
+LINE_BREAKS = re.compile(r"[\r\n]+")
 # Kinds that put the event into the person's calendar, and those that take it out.
 INVITING = {
     "registration_confirmed",
@@ -72,18 +77,6 @@ class Mail:
     calendar: bytes | None
     calendar_method: str | None
     ticket_png: bytes | None
-
-
-async def _ended_before(registration: RegistrationView) -> int:
-    """Earlier registrations of this person for this event that ended (cancelled, declined)."""
-    return int(
-        await Registration.count().where(
-            (Registration.event == registration.event)
-            & (Registration.email == registration.email)
-            & Registration.status.is_in(["cancelled", "declined"])
-            & (Registration.id < registration.id)
-        )
-    )
 
 
 def personal_sequence(event_sequence: int, ended_before: int, *, ends_this_one: bool) -> int:
@@ -144,6 +137,17 @@ class BatchContext:
 
     events: dict[int, EventView] = field(default_factory=dict)
     owners: dict[int, CurrentOrganiser | None] = field(default_factory=dict)
+    addressees: dict[int, Addressee] = field(default_factory=dict)
+
+    async def prefetch(self, rows: list[dict[str, Any]]) -> None:
+        """Look up the registrations of a whole batch at once."""
+        wanted = [row["registration"] for row in rows if row["registration"]]
+        self.addressees.update(await addressees(wanted))
+
+    async def addressee(self, registration_id: int) -> Addressee | None:
+        if registration_id not in self.addressees:
+            self.addressees.update(await addressees([registration_id]))
+        return self.addressees.get(registration_id)
 
     async def event(self, event_id: int) -> EventView:
         if event_id not in self.events:
@@ -162,13 +166,14 @@ async def render(
     """The mail for one outbox row, with the recipient's name and address."""
     batch = batch or BatchContext()
     event = await batch.event(row["event"])
-    registration = await registration_by_id(row["registration"]) if row["registration"] else None
+    addressee = await batch.addressee(row["registration"]) if row["registration"] else None
+    registration = addressee.registration if addressee else None
     payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
     kind = _status_kind(row["kind"], registration) if registration else row["kind"]
     if not _still_applies(kind, event, registration):
         raise Obsolete(f"{row['kind']} no longer applies")
     settings = get_settings()
-    token = await token_for(registration.id) if registration else None
+    token = addressee.token if addressee else None
     manage_url = f"{settings.base_url}/registrations/{token}" if token else None
     # Every mail names someone to ask: the event's contact, else the organiser who owns it.
     owner = await batch.owner(event.owner)
@@ -218,7 +223,7 @@ async def render(
         and (holds_seat or kind not in NEWS_FOR_EVERYONE)
     ):
         attendee = Attendee(registration.name, registration.email)
-        ended_before = await _ended_before(registration)
+        ended_before = addressee.ended_before if addressee else 0
         if kind in INVITING:
             sequence = personal_sequence(event.sequence, ended_before, ends_this_one=False)
             calendar_bytes, method = (
@@ -252,44 +257,53 @@ def message_id(outbox_id: int) -> str:
     return f"<outbox-{outbox_id}-{digest}@{host}>"
 
 
-def to_mime(
-    mail: Mail, *, outbox_id: int, name: str, recipient: str, now: datetime
-) -> EmailMessage:
-    """mixed → alternative(text, related(html, QR png), text/calendar) → .ics attachment."""
+def to_mime(mail: Mail, *, outbox_id: int, name: str, recipient: str, now: datetime) -> Message:
+    """mixed → alternative(text, related(html, QR png), text/calendar) → .ics attachment.
+
+    Built from the email package's classic MIME classes: the modern API parses back every
+    header it sets, which made assembling a mail cost more than rendering it.
+    """
     settings = get_settings()
-    message = EmailMessage()
-    message["Subject"] = mail.subject
-    message["From"] = Address(display_name="Treffpunkt", addr_spec=settings.mail_from)
-    message["To"] = Address(display_name=name, addr_spec=recipient) if name else recipient
+    html = mail.html
+    if mail.ticket_png:
+        cid = make_msgid(domain=urlsplit(settings.base_url).hostname or "treffpunkt.localhost")
+        page: Message = MIMEMultipart("related")
+        page.attach(MIMEText(html.replace("cid:ticket", f"cid:{cid[1:-1]}"), "html", "utf-8"))
+        ticket = MIMEImage(mail.ticket_png, "png")
+        ticket.add_header("Content-ID", cid)
+        ticket.add_header("Content-Disposition", "inline", filename="ticket.png")
+        page.attach(ticket)
+    else:
+        page = MIMEText(html, "html", "utf-8")
+    message: Message = MIMEMultipart("alternative")
+    message.attach(MIMEText(mail.text, "plain", "utf-8"))
+    message.attach(page)
+    if mail.calendar and mail.calendar_method:
+        # The bytes of to_ical() keep their CRLF line ends inside the base64.
+        inline = MIMEText(mail.calendar.decode(), "calendar", "UTF-8")
+        inline.set_param("method", mail.calendar_method)
+        inline.set_param("charset", "UTF-8")  # as the iMIP examples spell it
+        message.attach(inline)
+        filename = "invite.ics" if mail.calendar_method == "REQUEST" else "cancel.ics"
+        attachment = MIMEApplication(mail.calendar, "ics", name=filename)
+        attachment.add_header("Content-Disposition", "attachment", filename=filename)
+        message = _mixed(message, attachment)
+    message["Subject"] = Header(_one_line(mail.subject), "utf-8")  # type: ignore[assignment]
+    message["From"] = formataddr(("Treffpunkt", settings.mail_from))
+    message["To"] = formataddr((_one_line(name), recipient), charset="utf-8") if name else recipient
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(outbox_id)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(mail.text)
-    html = mail.html
-    cid = make_msgid(domain=urlsplit(settings.base_url).hostname or "treffpunkt.localhost")
-    if mail.ticket_png:
-        html = html.replace("cid:ticket", f"cid:{cid[1:-1]}")
-    message.add_alternative(html, subtype="html")
-    if mail.ticket_png:
-        message.get_payload()[1].add_related(  # type: ignore[union-attr,index]
-            mail.ticket_png,
-            maintype="image",
-            subtype="png",
-            cid=cid,
-            disposition="inline",
-            filename="ticket.png",
-        )
-    if mail.calendar and mail.calendar_method:
-        message.add_alternative(
-            mail.calendar,
-            maintype="text",
-            subtype="calendar",
-            params={"method": mail.calendar_method, "charset": "UTF-8"},
-        )
-        message.add_attachment(
-            mail.calendar,
-            maintype="application",
-            subtype="ics",
-            filename="invite.ics" if mail.calendar_method == "REQUEST" else "cancel.ics",
-        )
     return message
+
+
+def _one_line(text: str) -> str:
+    """A line break in a header value would start a header of its own (a Bcc, say)."""
+    return LINE_BREAKS.sub(" ", text)
+
+
+def _mixed(*parts: Message) -> Message:
+    mixed = MIMEMultipart("mixed")
+    for part in parts:
+        mixed.attach(part)
+    return mixed

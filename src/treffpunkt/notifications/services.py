@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default
 from typing import Any
 
 from treffpunkt.db import write_transaction
@@ -59,7 +61,9 @@ async def mailbox_message(
         mail, name, recipient = await render(row, now=now)
     except Obsolete as reason:
         return row, None, str(reason)
-    return row, to_mime(mail, outbox_id=outbox_id, name=name, recipient=recipient, now=now), ""
+    sent = to_mime(mail, outbox_id=outbox_id, name=name, recipient=recipient, now=now)
+    # Read back as a mail client would: headers decoded, parts as they arrive.
+    return row, message_from_bytes(sent.as_bytes(), policy=default), ""
 
 
 async def delivery_problems(event_id: int) -> dict[int, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -71,7 +71,7 @@ def connect(server: SmtpServer) -> aiosmtplib.SMTP:
     )
 
 
-async def send(connection: aiosmtplib.SMTP, message: EmailMessage) -> None:
+async def send(connection: aiosmtplib.SMTP, message: Message) -> None:
     """Send one message on an open connection, classifying every failure."""
     try:
         refused, _ = await connection.send_message(message)

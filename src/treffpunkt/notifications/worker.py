@@ -81,6 +81,14 @@ async def _finish(outbox_id: int, **values: Any) -> None:
     )
 
 
+async def _mark_sent(outbox_ids: list[int]) -> None:
+    """One UPDATE for the batch: a commit per mail cost more than sending it."""
+    if outbox_ids:
+        await OutboxMessage.update(
+            status="sent", sent_at=utcnow(), last_error="", lease_until=None
+        ).where(OutboxMessage.id.is_in(outbox_ids) & (OutboxMessage.status == "sending"))
+
+
 async def _retry_or_give_up(
     row: dict[str, Any], reason: str, now: datetime, *, server_answered: bool = True
 ) -> None:
@@ -110,6 +118,7 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
     result = BatchResult()
     prepared = []
     batch = BatchContext()
+    await batch.prefetch(rows)
     for row in rows:
         try:
             mail, name, recipient = await render(row, now=now, batch=batch)
@@ -135,6 +144,7 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
             await _retry_or_give_up(row, f"connection: {error}", now, server_answered=False)
             result.deferred += 1
         return result
+    sent: list[int] = []
     try:
         for position, (row, message) in enumerate(prepared):
             try:
@@ -154,9 +164,10 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
                     result.deferred += 1
                 break
             else:
-                await _finish(row["id"], status="sent", sent_at=utcnow(), last_error="")
+                sent.append(row["id"])
                 result.sent += 1
     finally:
+        await _mark_sent(sent)
         try:
             await connection.quit()
         except (aiosmtplib.SMTPException, OSError):

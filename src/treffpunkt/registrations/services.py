@@ -425,10 +425,6 @@ async def _view(where: Any) -> RegistrationView | None:
     )
 
 
-async def registration_by_id(registration_id: int) -> RegistrationView | None:
-    return await _view(Registration.id == registration_id)
-
-
 async def by_token(token: str) -> RegistrationView:
     registration = await _view(Registration.token_hash == _token_hash(token))
     if registration is None:
@@ -457,6 +453,50 @@ async def events_of_person(token: str, *, now: datetime) -> list[EventView]:
         (e for e in events if e.status != "draft" and not e.is_finished(now)),
         key=lambda e: e.starts_at,
     )
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """A registration as the mail about it needs it."""
+
+    registration: RegistrationView
+    token: str
+    # The person's earlier registrations for this event that ended: each got a CANCEL.
+    ended_before: int
+
+
+ENDED_BEFORE = """SELECT r.id, (SELECT count(*) FROM registration p
+    WHERE p.event = r.event AND p.email = r.email AND p.status IN ('cancelled', 'declined')
+    AND p.id < r.id) AS ended_before
+FROM registration r WHERE r.id IN ({})"""
+
+
+async def addressees(registration_ids: list[int]) -> dict[int, Addressee]:
+    """A batch of mails' registrations in two queries, rather than three for each mail."""
+    if not registration_ids:
+        return {}
+    rows = (
+        await Registration.select(
+            *[getattr(Registration, c) for c in VIEW_COLUMNS], Registration.link_nonce
+        )
+        .where(Registration.id.is_in(registration_ids))
+        .output(load_json=True)
+    )
+    placeholders = ", ".join("{}" for _ in registration_ids)
+    ended = {
+        row["id"]: int(row["ended_before"])
+        for row in await Registration.raw(ENDED_BEFORE.format(placeholders), *registration_ids)
+    }
+    found = {}
+    for row in rows:
+        nonce = row.pop("link_nonce")
+        position = await waitlist_position(row["event"], row["waitlist_ticket"])
+        found[row["id"]] = Addressee(
+            RegistrationView(**row, waitlist_position=position),
+            manage_token(nonce),
+            ended[row["id"]],
+        )
+    return found
 
 
 async def token_for(registration_id: int) -> str:
