@@ -10,6 +10,7 @@ cache's lifetime (TREFFPUNKT_CATALOGUE_CACHE_SECONDS; 0 switches it off).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -65,6 +66,7 @@ class PublicResponseCache:
         self.language_cookie = re.compile(rf"(?:^|;)\s*{re.escape(language_cookie)}=([^;]*)")
         self.csrf_cookie = f"{csrf_cookie}=".encode()
         self.entries: dict[tuple[str, bytes, str], CachedResponse] = {}
+        self.filling: dict[tuple[str, bytes, str], asyncio.Future[CachedResponse | None]] = {}
         self.size = 0
         # Bumped by every change: a read that overlapped a change must not be stored.
         self.generation = 0
@@ -91,11 +93,15 @@ class PublicResponseCache:
             await self.app(scope, receive, send)
             return
         cached = self.entries.get(key)
-        if cached is not None and cached.expires > time.monotonic():
-            status = await self._replay(cached, scope, send)
-            logger.info("HTTP Response", path=scope["path"], status_code=status, cached=True)
-            return
-        await self._fill(key, scope, receive, send)
+        if cached is None or cached.expires <= time.monotonic():
+            # When an entry runs out under load, one request renders it and the rest wait.
+            if key in self.filling:
+                cached = await asyncio.shield(self.filling[key])
+            if cached is None:
+                await self._fill(key, scope, receive, send)
+                return
+        status = await self._replay(cached, scope, send)
+        logger.info("HTTP Response", path=scope["path"], status_code=status, cached=True)
 
     def _key(self, scope: Scope) -> tuple[str, bytes, str] | None:
         path: str = scope["path"]
@@ -143,8 +149,16 @@ class PublicResponseCache:
         async def capture(message: Message) -> None:
             messages.append(message)
 
-        await self.app(unconditional, receive, capture)
-        cached = self._store(key, messages, generation)
+        filled: asyncio.Future[CachedResponse | None] = asyncio.get_running_loop().create_future()
+        self.filling.setdefault(key, filled)
+        cached = None
+        try:
+            await self.app(unconditional, receive, capture)
+            cached = self._store(key, messages, generation)
+        finally:
+            if self.filling.get(key) is filled:
+                del self.filling[key]
+            filled.set_result(cached)
         if cached is not None:
             await self._replay(cached, scope, send)
             return
