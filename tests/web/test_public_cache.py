@@ -7,10 +7,12 @@ process would make it. The cache's clock is replaced, so lifetimes pass without 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -521,3 +523,26 @@ async def test_a_single_events_page_and_api_answer_are_not_cached(
     assert response.status_code == 200
     assert NEW_TITLE in response.text
     assert cache_of(cached_app).entries == {}
+
+
+async def test_simultaneous_requests_for_an_expired_entry_render_it_once(
+    cached_app: Litestar, cached_client: httpx.AsyncClient, owner: CurrentOrganiser
+) -> None:
+    await factories.event(owner)
+    cache = cache_of(cached_app)
+    renders = 0
+    inner = cache.app
+
+    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal renders
+        renders += 1
+        await asyncio.sleep(0.05)  # long enough for every request below to arrive meanwhile
+        await inner(scope, receive, send)
+
+    cache.app = slow_app
+
+    answers = await asyncio.gather(*[cached_client.get(CATALOGUE) for _ in range(10)])
+
+    assert renders == 1
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.content for answer in answers}) == 1

@@ -95,8 +95,8 @@ class PublicResponseCache:
         cached = self.entries.get(key)
         if cached is None or cached.expires <= time.monotonic():
             # When an entry runs out under load, one request renders it and the rest wait.
-            if key in self.filling:
-                cached = await asyncio.shield(self.filling[key])
+            filling = self.filling.get(key)
+            cached = await asyncio.shield(filling) if filling else None
             if cached is None:
                 await self._fill(key, scope, receive, send)
                 return
