@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -73,6 +74,18 @@ async def mail_worker(_: Litestar) -> AsyncIterator[None]:
     finally:
         stop.set()
         await task
+
+
+@asynccontextmanager
+async def settled_heap(_: Litestar) -> AsyncIterator[None]:
+    """Moves everything built at start-up out of the garbage collector's sight.
+
+    Routes, templates and modules live as long as the process; without this every full
+    collection walks them again, which shows up as latency spikes under load.
+    """
+    gc.collect()
+    gc.freeze()
+    yield
 
 
 @asynccontextmanager
@@ -166,7 +179,7 @@ def create_app() -> Litestar:
             AccountPagesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
-        lifespan=[database_pool, mail_worker],
+        lifespan=[database_pool, mail_worker, settled_heap],
         middleware=[
             LanguageMiddleware(),
             *_rate_limits(settings),
