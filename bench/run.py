@@ -617,6 +617,9 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+ANALYSIS_MARKER = "<!-- Written by hand from here on; make bench keeps it. -->"
+
+
 def report(results: dict[str, Any], *, smoke: bool) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = HERE / "results"
@@ -627,11 +630,18 @@ def report(results: dict[str, Any], *, smoke: bool) -> None:
     if smoke:
         return
     machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
-    (ROOT / "docs" / "performance.md").write_text(
+    summary = ROOT / "docs" / "performance.md"
+    # What people wrote below the marker (targets, profiles, what bounds each figure) stays.
+    _, marker, analysis = summary.read_text().partition(ANALYSIS_MARKER)
+    summary.write_text(
         "# Performance\n\n"
         f"Measured {stamp} on {machine}, PostgreSQL on the same machine, the app as "
-        "`treffpunkt serve --workers 2`, load from wrk on 127.0.0.1.\n\n"
-        "Command: `make bench` (`python bench/run.py`).\n\n" + text + "\n"
+        "`treffpunkt serve --workers 2` (SQLite: one process), load from wrk on 127.0.0.1.\n\n"
+        "Command: `make bench` (`python bench/run.py`).\n\n"
+        + text
+        + "\n\n"
+        + ANALYSIS_MARKER
+        + (analysis if marker else "\n")
     )
 
 

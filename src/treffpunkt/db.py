@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 import aiosqlite
+import asyncpg
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -144,26 +145,24 @@ APP_REGISTRY = AppRegistry(
 
 
 @dataclass
-class _SQLiteWriter:
+class _Writer:
     """The process's turn to write, and the hot writes waiting for the next turn."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     connection: sqlite3.Connection | None = None
     reader: sqlite3.Connection | None = None
-    waiting: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = field(
-        default_factory=list
-    )
+    waiting: list[tuple[int, Any, asyncio.Future[Any]]] = field(default_factory=list)
 
 
 # SQLite admits one writer at a time; queueing writers here instead of in SQLite's busy
 # handler (which sleeps and retries) keeps latency flat under load. One per event loop.
-_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SQLiteWriter] = (
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _sqlite_writer() -> _SQLiteWriter:
-    return _sqlite_writers.setdefault(asyncio.get_running_loop(), _SQLiteWriter())
+def _writer() -> _Writer:
+    return _writers.setdefault(asyncio.get_running_loop(), _Writer())
 
 
 def as_datetime(value: datetime | str) -> datetime:
@@ -188,7 +187,7 @@ async def write_transaction() -> AsyncIterator[None]:
         yield
     elif isinstance(DB, SQLiteEngine):
         async with (
-            _sqlite_writer().lock,
+            _writer().lock,
             DB.transaction(transaction_type=TransactionType.immediate),
         ):
             yield
@@ -197,35 +196,109 @@ async def write_transaction() -> AsyncIterator[None]:
             yield
 
 
-async def sqlite_write(work: Callable[[sqlite3.Connection], T]) -> T:
+async def _in_a_batch(
+    work: Any, order: int, run: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
+) -> Any:
+    """Group commit: whoever gets the writer's turn does every write waiting for it at once.
+
+    Each caller gets its own write's result or exception. Writes run in `order` (the event's
+    id), so that two processes' batches lock event rows in the same order and never deadlock.
+    The batch runs as a task of its own: a caller that goes away cannot strand the others.
+    """
+    writer = _writer()
+    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    writer.waiting.append((order, work, done))
+    async with writer.lock:
+        if not done.done():
+            batch = sorted(writer.waiting, key=lambda waiting: waiting[0])
+            writer.waiting = []
+            task = asyncio.create_task(run([work for _, work, _ in batch]))  # noqa: RUF006 - awaited below
+            task.add_done_callback(lambda finished: _settle(batch, finished))
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                await asyncio.wait([task])  # keep the turn until the batch is over
+                raise
+            except Exception:  # noqa: S110 - _settle hands it to every caller
+                pass
+    return await done
+
+
+def _settle(batch: list[tuple[int, Any, asyncio.Future[Any]]], task: asyncio.Task[Any]) -> None:
+    failure = task.exception() if not task.cancelled() else asyncio.CancelledError()
+    outcomes = [failure] * len(batch) if failure else task.result()
+    for (_, _, waiter), outcome in zip(batch, outcomes, strict=True):
+        if waiter.done():
+            continue
+        if isinstance(outcome, BaseException):
+            waiter.set_exception(outcome)
+        else:
+            waiter.set_result(outcome)
+
+
+async def sqlite_write(work: Callable[[sqlite3.Connection], T], *, order: int = 0) -> T:
     """Run `work` on a worker thread, in one transaction with the writes queued beside it.
 
     Statement by statement, a hot write pays a thread hop per statement while it holds the
-    one writer's turn. Here whoever gets the turn takes every write waiting for it and does
-    them in one hop and one commit, each under its own savepoint: one that fails is rolled
-    back alone and raises to its caller.
+    one writer's turn; here a whole batch pays one hop and one commit. Each write has its
+    own savepoint: one that fails is rolled back alone.
     """
     assert isinstance(DB, ReusingSQLiteEngine)
-    writer = _sqlite_writer()
-    done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-    writer.waiting.append((work, done))
-    async with writer.lock:
-        if not done.done():
-            batch, writer.waiting = writer.waiting, []
-            if writer.connection is None:
-                writer.connection = DB.plain_connection()
+    writer = _writer()
+
+    async def run(batch: list[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
+        if writer.connection is None:
+            writer.connection = DB.plain_connection()
+        return await asyncio.to_thread(_in_one_transaction, writer.connection, batch)
+
+    return cast(T, await _in_a_batch(work, order, run))
+
+
+async def postgres_write(
+    work: Callable[[asyncpg.Connection], Awaitable[T]], *, order: int = 0
+) -> T:
+    """Run `work` in one transaction with the writes queued beside it: one commit for all.
+
+    A commit waits for the disk; under a burst, many writes share that wait. Should one of
+    them fail, the batch is rolled back and each write is done alone, so a failure reaches
+    only its own caller.
+    """
+    assert isinstance(DB, PostgresEngine)
+    return cast(T, await _in_a_batch(work, order, _postgres_batch))
+
+
+async def _postgres_batch(batch: list[Callable[[asyncpg.Connection], Awaitable[Any]]]) -> list[Any]:
+    assert isinstance(DB, PostgresEngine)
+    async with _postgres_connection() as connection:
+        try:
+            async with connection.transaction():
+                return [await work(connection) for work in batch]
+        except Exception:
+            if len(batch) == 1:
+                raise
+        outcomes: list[Any] = []
+        for work in batch:
             try:
-                outcomes = await asyncio.to_thread(
-                    _in_one_transaction, writer.connection, [w for w, _ in batch]
-                )
-            except Exception as exc:  # the commit itself failed: nothing was written
-                outcomes = [exc] * len(batch)
-            for (_, waiter), outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, Exception):
-                    waiter.set_exception(outcome)
-                else:
-                    waiter.set_result(outcome)
-    return await done
+                async with connection.transaction():
+                    outcomes.append(await work(connection))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+
+@asynccontextmanager
+async def _postgres_connection() -> AsyncIterator[asyncpg.Connection]:
+    """From the pool when there is one (the app, the worker), else a connection of its own."""
+    assert isinstance(DB, PostgresEngine)
+    if DB.pool is not None:
+        async with DB.pool.acquire() as pooled:
+            yield pooled
+        return
+    connection = await DB.get_new_connection()
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 def sqlite_read(sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -235,7 +308,7 @@ def sqlite_read(sql: str, *args: Any) -> list[dict[str, Any]]:
     WAL mode a reader never waits for a writer. Only for reads of a few rows by key.
     """
     assert isinstance(DB, ReusingSQLiteEngine)
-    writer = _sqlite_writer()
+    writer = _writer()
     if writer.reader is None:
         writer.reader = DB.plain_connection()
         writer.reader.row_factory = dict_factory
@@ -245,6 +318,7 @@ def sqlite_read(sql: str, *args: Any) -> list[dict[str, Any]]:
 def _in_one_transaction(
     connection: sqlite3.Connection, batch: list[Callable[[sqlite3.Connection], Any]]
 ) -> list[Any]:
+    """A batch of writes, each under a savepoint, in one IMMEDIATE transaction."""
     connection.execute("BEGIN IMMEDIATE")
     outcomes: list[Any] = []
     try:
@@ -283,7 +357,7 @@ async def connection_pool(max_size: int) -> AsyncIterator[None]:
         yield
     finally:
         await DB.close_connection_pool()
-        writer = _sqlite_writers.pop(asyncio.get_running_loop(), None)
+        writer = _writers.pop(asyncio.get_running_loop(), None)
         for connection in (writer.connection, writer.reader) if writer else ():
             if connection is not None:
                 connection.close()

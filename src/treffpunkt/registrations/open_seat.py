@@ -15,9 +15,10 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from asyncpg.exceptions import UniqueViolationError
 
-from treffpunkt.db import is_postgres, sqlite_read, sqlite_write
+from treffpunkt.db import is_postgres, postgres_write, sqlite_read, sqlite_write
 from treffpunkt.registrations.schemas import QuestionSpec
 from treffpunkt.registrations.tables import Registration
 
@@ -60,6 +61,15 @@ registered AS ({_REGISTRATION} SELECT id, 'confirmed', {_TYPED} FROM claimed RET
 {_OUTBOX} SELECT 'registration_confirmed', {{}}::integer, registered.id, {{}}::text, {{}}::text,
   {{}}::json, {{}}::timestamptz, {{}}::timestamptz
 FROM registered RETURNING registration"""  # noqa: S608
+
+
+def _numbered(template: str) -> str:
+    """asyncpg's $1, $2, … in place of Piccolo's {} placeholders."""
+    first, *rest = template.split("{}")
+    return first + "".join(f"${number}{part}" for number, part in enumerate(rest, start=1))
+
+
+ONE_STATEMENT_NUMBERED = _numbered(ONE_STATEMENT)
 # SQLite runs the same three steps one after the other, with its own placeholders.
 CLAIM_SQLITE = _CLAIM.replace("{}", "?")
 INSERT_REGISTRATION_SQLITE = (
@@ -103,11 +113,17 @@ async def admit_to_open_seat(event_id: int, stored: dict[str, Any], *, now: date
     person = tuple(stored[column] for column in REGISTRATION_COLUMNS)
     message = (stored["email"], stored["language"], NO_PAYLOAD, now, now)
     if is_postgres():
+
+        async def claim_and_insert(connection: asyncpg.Connection) -> int | None:
+            rows = await connection.fetch(
+                ONE_STATEMENT_NUMBERED, *claim, *person, event_id, *message
+            )
+            return int(rows[0]["registration"]) if rows else None
+
         try:
-            rows = await Registration.raw(ONE_STATEMENT, *claim, *person, event_id, *message)
+            return await postgres_write(claim_and_insert, order=event_id)
         except UniqueViolationError:
             return None  # the same person at the same moment: the careful path answers
-        return int(rows[0]["registration"]) if rows else None
 
     def admit(db: sqlite3.Connection) -> int | None:
         if db.execute(CLAIM_SQLITE, claim).fetchone() is None:
@@ -116,4 +132,4 @@ async def admit_to_open_seat(event_id: int, stored: dict[str, Any], *, now: date
         db.execute(INSERT_OUTBOX_SQLITE, (event_id, registration_id, *message))
         return int(registration_id)
 
-    return await sqlite_write(admit)
+    return await sqlite_write(admit, order=event_id)
