@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
 import pytest
-from asyncpg.exceptions import DivisionByZeroError
+from asyncpg.exceptions import DivisionByZeroError, UniqueViolationError
 from piccolo.engine.postgres import PostgresEngine
 
 from tests import factories
@@ -17,6 +22,7 @@ from treffpunkt.db import (
     DB,
     ReusingSQLiteEngine,
     connection_pool,
+    postgres_write,
     sqlite_read,
     sqlite_write,
     write_transaction,
@@ -34,6 +40,13 @@ sqlite_only = pytest.mark.skipif(
 postgres_only = pytest.mark.skipif(
     not is_postgres(), reason="the PostgreSQL connection pool's own behaviour"
 )
+postgres_write_only = pytest.mark.skipif(
+    not is_postgres(), reason="postgres_write's own behaviour (group commit on PostgreSQL)"
+)
+
+PostgresWork = Callable[[asyncpg.Connection], Awaitable[int]]
+# How long a test waits for a write it holds back before giving up, so a failure cannot hang.
+PATIENCE = 5
 
 
 class Refused(Exception):
@@ -87,9 +100,146 @@ def insert_message_that_fails_at_commit(
     return work
 
 
+def insert_message_on_postgres(event_id: int, recipient: str) -> PostgresWork:
+    """A unit of work for postgres_write: one outbox row; answers its id."""
+
+    async def work(connection: asyncpg.Connection) -> int:
+        return int(
+            await connection.fetchval(
+                "INSERT INTO outbox_message (kind, event, recipient) VALUES ('test', $1, $2)"
+                " RETURNING id",
+                event_id,
+                recipient,
+            )
+        )
+
+    return work
+
+
+def insert_message_on_postgres_then_refuse(event_id: int, recipient: str) -> PostgresWork:
+    """A unit of work for postgres_write that writes its row and then fails."""
+
+    async def work(connection: asyncpg.Connection) -> int:
+        await insert_message_on_postgres(event_id, recipient)(connection)
+        raise Refused(recipient)
+
+    return work
+
+
+def insert_message_on_postgres_noting_transaction(event_id: int, recipient: str) -> PostgresWork:
+    """A unit of work for postgres_write that writes its row and answers its transaction's id."""
+
+    async def work(connection: asyncpg.Connection) -> int:
+        await insert_message_on_postgres(event_id, recipient)(connection)
+        return int(await connection.fetchval("SELECT txid_current()"))
+
+    return work
+
+
+def insert_registration_on_postgres(event_id: int, email: str, token_hash: str) -> PostgresWork:
+    """A unit of work for postgres_write: one registration (token_hash is unique); its id."""
+
+    async def work(connection: asyncpg.Connection) -> int:
+        return int(
+            await connection.fetchval(
+                "INSERT INTO registration (event, name, email, stakeholder_group, status,"
+                " token_hash) VALUES ($1, 'Test Person', $2, 'other', 'confirmed', $3)"
+                " RETURNING id",
+                event_id,
+                email,
+                token_hash,
+            )
+        )
+
+    return work
+
+
+def on_this_engine(
+    sqlite_work: Callable[[sqlite3.Connection], int], postgres_work: PostgresWork
+) -> Coroutine[Any, Any, int]:
+    """The running engine's group-committed write, with the work written for that engine."""
+    if is_postgres():
+        return postgres_write(postgres_work)
+    return sqlite_write(sqlite_work)
+
+
+def write_message(event_id: int, recipient: str) -> Coroutine[Any, Any, int]:
+    """One outbox row through the engine's own group commit; answers its id."""
+    return on_this_engine(
+        insert_message(event_id, recipient), insert_message_on_postgres(event_id, recipient)
+    )
+
+
+def write_message_then_refuse(event_id: int, recipient: str) -> Coroutine[Any, Any, int]:
+    """A write through the engine's own group commit that inserts its row and then fails."""
+    return on_this_engine(
+        insert_message_then_refuse(event_id, recipient),
+        insert_message_on_postgres_then_refuse(event_id, recipient),
+    )
+
+
+class HeldBackWrite:
+    """One outbox row written through group commit whose work, once it runs, waits to be let go.
+
+    All the while it holds the writer's turn. Threading events, because SQLite's work runs on
+    a worker thread.
+    """
+
+    def __init__(self, event_id: int, recipient: str) -> None:
+        self.running, self.release = threading.Event(), threading.Event()
+        self.task = asyncio.create_task(
+            on_this_engine(
+                self._on_sqlite(event_id, recipient), self._on_postgres(event_id, recipient)
+            )
+        )
+
+    async def running_now(self) -> None:
+        assert await asyncio.to_thread(self.running.wait, PATIENCE), "its work never ran"
+
+    def let_go(self) -> None:
+        self.release.set()
+
+    def _on_sqlite(self, event_id: int, recipient: str) -> Callable[[sqlite3.Connection], int]:
+        def work(db: sqlite3.Connection) -> int:
+            self.running.set()
+            self.release.wait(PATIENCE)
+            return insert_message(event_id, recipient)(db)
+
+        return work
+
+    def _on_postgres(self, event_id: int, recipient: str) -> PostgresWork:
+        async def work(connection: asyncpg.Connection) -> int:
+            self.running.set()
+            await asyncio.to_thread(self.release.wait, PATIENCE)
+            return await insert_message_on_postgres(event_id, recipient)(connection)
+
+        return work
+
+
+@asynccontextmanager
+async def turn_taken(event_id: int) -> AsyncIterator[None]:
+    """A write of its own holds the writer's turn for the block: writes started in it queue."""
+    holder = HeldBackWrite(event_id, "holder@example.org")
+    await holder.running_now()
+    try:
+        yield
+    finally:
+        holder.let_go()
+        await holder.task
+
+
 async def recipients() -> set[str]:
     rows = await OutboxMessage.select(OutboxMessage.recipient)
     return {row["recipient"] for row in rows}
+
+
+async def id_of_message_to(recipient: str) -> int | None:
+    row = (
+        await OutboxMessage.select(OutboxMessage.id)
+        .where(OutboxMessage.recipient == recipient)
+        .first()
+    )
+    return None if row is None else int(row["id"])
 
 
 async def title_of(event_id: int) -> str:
@@ -180,48 +330,6 @@ async def test_sqlite_reused_connection_enforces_foreign_keys() -> None:
 
 
 # --- SQLite: sqlite_write and sqlite_read ---------------------------------------------------
-
-
-@sqlite_only
-async def test_sqlite_write_lands_every_one_of_many_concurrent_writes() -> None:
-    event = await an_event()
-    addresses = [f"person{number}@example.org" for number in range(20)]
-
-    async with connection_pool(4):
-        ids = await asyncio.gather(
-            *[sqlite_write(insert_message(event.id, address)) for address in addresses]
-        )
-
-    assert await recipients() == set(addresses)
-    stored = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.recipient)
-    assert {row["recipient"]: row["id"] for row in stored} == dict(zip(addresses, ids, strict=True))
-
-
-@sqlite_only
-async def test_sqlite_write_rolls_back_a_failing_write_alone_and_commits_those_queued_with_it() -> (
-    None
-):
-    event = await an_event()
-
-    async with connection_pool(4):
-        # The first write takes the writer's turn alone; the other four queue and are done
-        # together in the next transaction, the failing one among them.
-        outcomes = await asyncio.gather(
-            sqlite_write(insert_message(event.id, "first@example.org")),
-            sqlite_write(insert_message(event.id, "before@example.org")),
-            sqlite_write(insert_message_then_refuse(event.id, "refused@example.org")),
-            sqlite_write(insert_message(event.id, "after@example.org")),
-            sqlite_write(insert_message(event.id, "last@example.org")),
-            return_exceptions=True,
-        )
-
-    assert [type(outcome) for outcome in outcomes] == [int, int, Refused, int, int]
-    assert await recipients() == {
-        "first@example.org",
-        "before@example.org",
-        "after@example.org",
-        "last@example.org",
-    }
 
 
 @sqlite_only
@@ -350,6 +458,182 @@ async def test_postgres_connection_released_inside_a_transaction_comes_back_with
         async with DB.pool.acquire() as connection:
             assert not connection.is_in_transaction()
         assert await title_of(event.id) == event.title
+
+
+# --- PostgreSQL: postgres_write -----------------------------------------------------------
+
+
+@postgres_write_only
+async def test_postgres_write_commits_writes_queued_behind_a_turn_in_one_transaction() -> None:
+    event = await an_event()
+
+    async with connection_pool(4):
+        transaction_ids = await asyncio.gather(
+            *[
+                postgres_write(
+                    insert_message_on_postgres_noting_transaction(
+                        event.id, f"person{number}@example.org"
+                    )
+                )
+                for number in range(20)
+            ]
+        )
+
+    # The first write takes the turn alone; the other 19 queue behind it and share the next.
+    assert sorted(Counter(transaction_ids).values()) == [1, 19]
+    assert await OutboxMessage.count() == 20
+
+
+@postgres_write_only
+async def test_postgres_write_raises_a_unique_violation_only_to_the_write_that_caused_it() -> None:
+    event = await an_event()
+
+    async with connection_pool(4):
+        outcomes = await asyncio.gather(
+            postgres_write(insert_message_on_postgres(event.id, "first@example.org")),
+            postgres_write(insert_registration_on_postgres(event.id, "ada@example.org", "t" * 64)),
+            postgres_write(insert_registration_on_postgres(event.id, "bob@example.org", "t" * 64)),
+            postgres_write(insert_message_on_postgres(event.id, "after@example.org")),
+            return_exceptions=True,
+        )
+
+    assert [type(outcome) for outcome in outcomes] == [int, int, UniqueViolationError, int]
+    registrations = await Registration.select(Registration.id, Registration.email)
+    assert registrations == [{"id": outcomes[1], "email": "ada@example.org"}]
+    assert await recipients() == {"first@example.org", "after@example.org"}
+
+
+@postgres_write_only
+async def test_postgres_write_runs_the_writes_queued_behind_a_turn_in_their_order() -> None:
+    event = await an_event()
+    ran: list[int] = []
+
+    def noting(order: int) -> PostgresWork:
+        async def work(_: asyncpg.Connection) -> int:
+            ran.append(order)
+            return order
+
+        return work
+
+    async with connection_pool(4):
+        async with turn_taken(event.id):
+            queued = [
+                asyncio.create_task(postgres_write(noting(order), order=order))
+                for order in (5, 1, 3)
+            ]
+            await asyncio.sleep(0)  # each joins the queue before the turn is handed on
+        answers = await asyncio.gather(*queued)
+
+    assert ran == [1, 3, 5]
+    assert answers == [5, 1, 3]
+
+
+# --- Both engines: group commit (sqlite_write, postgres_write) -----------------------------
+
+
+async def test_group_commit_lands_every_one_of_many_concurrent_writes() -> None:
+    event = await an_event()
+    addresses = [f"person{number}@example.org" for number in range(20)]
+
+    async with connection_pool(4):
+        ids = await asyncio.gather(*[write_message(event.id, address) for address in addresses])
+
+    assert await recipients() == set(addresses)
+    stored = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.recipient)
+    assert {row["recipient"]: row["id"] for row in stored} == dict(zip(addresses, ids, strict=True))
+
+
+async def test_group_commit_rolls_back_a_failing_write_alone_and_commits_those_queued_with_it() -> (
+    None
+):
+    event = await an_event()
+
+    async with connection_pool(4):
+        # The first write takes the writer's turn alone; the other four queue and are done
+        # together in the next transaction, the failing one among them.
+        outcomes = await asyncio.gather(
+            write_message(event.id, "first@example.org"),
+            write_message(event.id, "before@example.org"),
+            write_message_then_refuse(event.id, "refused@example.org"),
+            write_message(event.id, "after@example.org"),
+            write_message(event.id, "last@example.org"),
+            return_exceptions=True,
+        )
+
+    assert [type(outcome) for outcome in outcomes] == [int, int, Refused, int, int]
+    assert str(outcomes[2]) == "refused@example.org"
+    assert await recipients() == {
+        "first@example.org",
+        "before@example.org",
+        "after@example.org",
+        "last@example.org",
+    }
+
+
+# --- Both engines: a caller cancelled while it holds the writer's turn -----------------------
+
+
+async def queued_in_the_leaders_batch(event_id: int) -> tuple[HeldBackWrite, asyncio.Task[int]]:
+    """A leader and a follower that queue together: when the turn comes, one batch does both."""
+    async with turn_taken(event_id):
+        leader = HeldBackWrite(event_id, "leader@example.org")
+        follower = asyncio.create_task(write_message(event_id, "follower@example.org"))
+        await asyncio.sleep(0)
+    return leader, follower
+
+
+async def queued_for_the_next_turn(event_id: int) -> tuple[HeldBackWrite, asyncio.Task[int]]:
+    """A leader already running its batch, and a follower queued for the turn after it."""
+    leader = HeldBackWrite(event_id, "leader@example.org")
+    await leader.running_now()
+    follower = asyncio.create_task(write_message(event_id, "follower@example.org"))
+    await asyncio.sleep(0)
+    return leader, follower
+
+
+@pytest.mark.parametrize(
+    "queue_behind_a_leader",
+    [
+        pytest.param(queued_in_the_leaders_batch, id="in-the-leaders-batch"),
+        pytest.param(queued_for_the_next_turn, id="for-the-next-turn"),
+    ],
+)
+async def test_write_cancelled_while_holding_the_turn_keeps_it_and_the_write_behind_still_lands(
+    queue_behind_a_leader: Callable[[int], Awaitable[tuple[HeldBackWrite, asyncio.Task[int]]]],
+) -> None:
+    event = await an_event()
+
+    async with connection_pool(4):
+        leader, follower = await queue_behind_a_leader(event.id)
+        await leader.running_now()
+        leader.task.cancel()
+
+        # The leader's batch is still held back, so the follower cannot have been answered.
+        finished, _ = await asyncio.wait([follower], timeout=0.1)
+        assert not finished
+        leader.let_go()
+
+        follower_id = await asyncio.wait_for(follower, PATIENCE)
+        with pytest.raises(asyncio.CancelledError):
+            await leader.task
+
+    assert await id_of_message_to("follower@example.org") == follower_id
+
+
+async def test_write_cancelled_while_waiting_for_its_turn_never_runs() -> None:
+    event = await an_event()
+
+    async with connection_pool(4):
+        async with turn_taken(event.id):
+            gone = asyncio.create_task(write_message(event.id, "gone@example.org"))
+            await asyncio.sleep(0)
+            gone.cancel()
+        later = await write_message(event.id, "later@example.org")
+
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert await id_of_message_to("later@example.org") == later
+    assert await id_of_message_to("gone@example.org") is None
 
 
 # --- Both engines: write_transaction --------------------------------------------------------

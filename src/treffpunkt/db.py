@@ -208,7 +208,22 @@ async def _in_a_batch(
     """
     writer = _writer()
     done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    writer.waiting.append((order, work, done))
+    queued = (order, work, done)
+    writer.waiting.append(queued)
+    try:
+        await _take_turn(writer, done, run)
+    except asyncio.CancelledError:
+        # A caller gone before its batch began: its write must not run later, unasked.
+        writer.waiting = [waiting for waiting in writer.waiting if waiting is not queued]
+        raise
+    return await done
+
+
+async def _take_turn(
+    writer: _Writer,
+    done: asyncio.Future[Any],
+    run: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]],
+) -> None:
     async with writer.lock:
         if not done.done():
             batch = sorted(writer.waiting, key=lambda waiting: waiting[0])
@@ -222,7 +237,6 @@ async def _in_a_batch(
                 raise
             except Exception:  # noqa: S110 - _settle hands it to every caller
                 pass
-    return await done
 
 
 def _settle(batch: list[tuple[int, Any, asyncio.Future[Any]]], task: asyncio.Task[Any]) -> None:
