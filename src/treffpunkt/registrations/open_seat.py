@@ -2,10 +2,11 @@
 
 Most registrations reach an open event with a free seat and no approval step. For those the
 seat is claimed, the registration written and its confirmation queued together: on
-PostgreSQL in one statement (the event's row stays locked only for that statement and its
-commit), on SQLite in one short transaction under the in-process writer lock. Anything else
-(a full event, a closed window, approval, a duplicate) changes nothing here and is decided
-by the careful path in services.
+PostgreSQL in one statement, on SQLite in three statements on the writer's thread. Those
+arriving at the same moment share one transaction and one commit (group commit, see db.py),
+which is what a burst on a popular workshop needs. Anything else (a full event, a closed
+window, approval, a duplicate) changes nothing here and is decided by the careful path in
+services.
 """
 
 from __future__ import annotations
