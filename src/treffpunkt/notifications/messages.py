@@ -287,7 +287,7 @@ def to_mime(mail: Mail, *, outbox_id: int, name: str, recipient: str, now: datet
         filename = "invite.ics" if mail.calendar_method == "REQUEST" else "cancel.ics"
         attachment = MIMEApplication(mail.calendar, "ics", name=filename)
         attachment.add_header("Content-Disposition", "attachment", filename=filename)
-        message = _mixed(message, attachment)
+        message = MIMEMultipart("mixed", _subparts=[message, attachment])
     message["Subject"] = Header(_one_line(mail.subject), "utf-8")  # type: ignore[assignment]
     message["From"] = formataddr(("Treffpunkt", settings.mail_from))
     message["To"] = formataddr((_one_line(name), recipient), charset="utf-8") if name else recipient
@@ -300,10 +300,3 @@ def to_mime(mail: Mail, *, outbox_id: int, name: str, recipient: str, now: datet
 def _one_line(text: str) -> str:
     """A line break in a header value would start a header of its own (a Bcc, say)."""
     return LINE_BREAKS.sub(" ", text)
-
-
-def _mixed(*parts: Message) -> Message:
-    mixed = MIMEMultipart("mixed")
-    for part in parts:
-        mixed.attach(part)
-    return mixed

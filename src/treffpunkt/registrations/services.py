@@ -359,11 +359,9 @@ async def _insert(
     by_organiser: bool,
     now: datetime,
 ) -> int:
-    stored = _stored(values, now=now)
-    stored["answers"] = values["answers"]
     rows = await Registration.insert(
         Registration(
-            **stored,
+            **_stored(values, now=now),
             event=event_id,
             status=status,
             waitlist_ticket=ticket,
