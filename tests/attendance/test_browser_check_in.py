@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests import factories
+from tests.attendance.helpers import anna_at_the_door, stored_check_in
 from tests.conftest import run_async
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.attendance.codes import check_in_code
-from treffpunkt.registrations.schemas import ManualRegistration
-from treffpunkt.registrations.services import add_by_organiser
-from treffpunkt.registrations.tables import Registration
 
 
 @dataclass(frozen=True)
@@ -26,39 +23,9 @@ class Door:
 
 
 async def door() -> Door:
-    """An event starting in an hour (check-in is open) with one confirmed person."""
     owner = await factories.organiser()
-    starts_at = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
-    event = await factories.event(
-        owner,
-        starts_at=starts_at.isoformat(),
-        ends_at=(starts_at + timedelta(hours=3)).isoformat(),
-    )
-    outcome = await add_by_organiser(
-        event.slug,
-        ManualRegistration(
-            name="Anna Schmidt",
-            email="anna@example.org",
-            organisation="Stadt Leipzig",
-            stakeholder_group="public_administration",
-            consent=True,
-        ),
-        now=datetime.now(UTC),
-    )
-    return Door(
-        owner, event.slug, outcome.registration_id, check_in_code(event.id, outcome.registration_id)
-    )
-
-
-async def checked_in_at(registration_id: int) -> datetime | None:
-    row = (
-        await Registration.select(Registration.checked_in_at)
-        .where(Registration.id == registration_id)
-        .first()
-    )
-    assert row is not None
-    moment: datetime | None = row["checked_in_at"]
-    return moment
+    event, registration_id = await anna_at_the_door(owner)
+    return Door(owner, event.slug, registration_id, check_in_code(event.id, registration_id))
 
 
 def signed_in_page(browser: Any, live_server: str, who: CurrentOrganiser) -> Any:
@@ -97,4 +64,4 @@ def test_typing_a_ticket_code_and_enter_shows_the_green_welcome_and_counts_up(
     expect(page.locator("#checked-in")).to_have_text("1")
     assert page.url == f"{live_server}/organiser/events/{at.slug}/check-in", "stayed on the page"
     expect(page.locator("#door-code")).to_have_value("")
-    assert run_async(checked_in_at(at.registration_id)) is not None
+    assert run_async(stored_check_in(at.registration_id)) is not None

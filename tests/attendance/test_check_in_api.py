@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests import factories
+from tests.attendance.helpers import stored_check_in
 from tests.registrations.helpers import (
     from_now,
     id_of,
@@ -71,17 +72,6 @@ async def door(client: httpx.AsyncClient, **event_overrides: Any) -> Door:
         client, event, auth, name="Anna Schmidt", organisation="Stadt Leipzig"
     )
     return Door(owner, auth, event, registration_id)
-
-
-async def stored_check_in(registration_id: int) -> datetime | None:
-    row = (
-        await Registration.select(Registration.checked_in_at)
-        .where(Registration.id == registration_id)
-        .first()
-    )
-    assert row is not None
-    moment: datetime | None = row["checked_in_at"]
-    return moment
 
 
 async def scan(

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import httpx
 
 from tests import factories
+from tests.attendance.helpers import anna_at_the_door, stored_check_in
 from treffpunkt.attendance.codes import check_in_code
-from treffpunkt.registrations.schemas import ManualRegistration
-from treffpunkt.registrations.services import add_by_organiser
-from treffpunkt.registrations.tables import Registration
 
 SCANNERS = 20
 
@@ -28,25 +26,7 @@ class Ticket:
 async def ticket_at_the_door() -> Ticket:
     """One confirmed person at an event starting in an hour (check-in is open)."""
     owner, auth = await factories.organiser_with_token()
-    starts_at = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
-    event = await factories.event(
-        owner,
-        starts_at=starts_at.isoformat(),
-        ends_at=(starts_at + timedelta(hours=3)).isoformat(),
-    )
-    outcome = await add_by_organiser(
-        event.slug,
-        ManualRegistration(
-            name="Anna Schmidt",
-            email="anna@example.org",
-            organisation="Stadt Leipzig",
-            stakeholder_group="public_administration",
-            consent=True,
-        ),
-        now=datetime.now(UTC),
-    )
-    assert outcome.status == "confirmed"
-    registration_id = outcome.registration_id
+    event, registration_id = await anna_at_the_door(owner)
     return Ticket(event.slug, registration_id, check_in_code(event.id, registration_id), auth)
 
 
@@ -64,17 +44,6 @@ async def scan_at_once(base_url: str, ticket: Ticket) -> list[httpx.Response]:
                 for _ in range(SCANNERS)
             ]
         )
-
-
-async def stored_check_in(registration_id: int) -> datetime | None:
-    row = (
-        await Registration.select(Registration.checked_in_at)
-        .where(Registration.id == registration_id)
-        .first()
-    )
-    assert row is not None
-    moment: datetime | None = row["checked_in_at"]
-    return moment
 
 
 def test_simultaneous_scans_of_one_ticket_check_in_exactly_once(live_server: str) -> None:

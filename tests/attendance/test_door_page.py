@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests import factories
+from tests.attendance.helpers import stored_check_in
 from tests.registrations.helpers import from_now, id_of, iso, register_ok
 from tests.sessions import hidden_value, sign_in
 from treffpunkt.accounts.services import CurrentOrganiser
@@ -131,16 +132,6 @@ def listed_people(html: str) -> list[dict[str, str]]:
     return people
 
 
-async def checked_in_at(registration_id: int) -> object:
-    row = (
-        await Registration.select(Registration.checked_in_at)
-        .where(Registration.id == registration_id)
-        .first()
-    )
-    assert row is not None
-    return row["checked_in_at"]
-
-
 async def test_door_page_shows_checked_in_over_confirmed(client: httpx.AsyncClient) -> None:
     at = await door(client)
 
@@ -165,7 +156,7 @@ async def test_door_form_with_a_code_shows_the_green_welcome_with_name_and_organ
         "name": "Anna Schmidt",
         "org": "Stadt Leipzig",
     }
-    assert await checked_in_at(at.anna) is not None
+    assert await stored_check_in(at.anna) is not None
 
 
 async def test_door_form_with_a_code_raises_the_counter(client: httpx.AsyncClient) -> None:
@@ -185,7 +176,7 @@ async def test_door_form_repeat_scan_shows_amber_already_checked_in(
 
     response = await post_form(client, at, {"code": at.code(at.anna)})
 
-    first = await checked_in_at(at.anna)
+    first = await stored_check_in(at.anna)
     assert isinstance(first, datetime)
     with language("en"):
         clock = format_clock(at.event.local(first))
@@ -225,7 +216,7 @@ async def test_door_form_with_a_waiting_persons_code_shows_the_red_refusal(
         "outcome": "refused",
         "message": "This person is on the waiting list and has no seat",
     }
-    assert await checked_in_at(at.clara) is None
+    assert await stored_check_in(at.clara) is None
 
 
 async def test_door_post_for_the_script_answers_json_with_outcome_and_counters(
@@ -284,7 +275,7 @@ async def test_door_post_without_the_csrf_token_is_refused(client: httpx.AsyncCl
     response = await client.post(f"{at.url}/", data={"code": at.code(at.anna)})
 
     assert response.status_code == 403
-    assert await checked_in_at(at.anna) is None
+    assert await stored_check_in(at.anna) is None
 
 
 async def test_name_search_lists_matching_confirmed_people_with_a_check_in_button(
@@ -365,7 +356,7 @@ async def test_check_in_button_of_the_name_search_checks_the_person_in(
 
     assert result(response.text)["outcome"] == "welcome"
     assert result(response.text)["name"] == "Bernd Schmidt"
-    assert await checked_in_at(at.bernd) is not None
+    assert await stored_check_in(at.bernd) is not None
 
 
 async def test_counters_answer_json(client: httpx.AsyncClient) -> None:
@@ -412,7 +403,7 @@ async def test_door_post_by_another_organiser_is_forbidden_and_checks_nobody_in(
     )
 
     assert response.status_code == 403
-    assert await checked_in_at(at.anna) is None
+    assert await stored_check_in(at.anna) is None
 
 
 async def test_door_counters_of_another_organisers_event_are_forbidden(

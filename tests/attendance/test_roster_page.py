@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests import factories
+from tests.attendance.helpers import stored_check_in
 from tests.registrations.helpers import (
     from_now,
     id_of,
@@ -105,17 +106,6 @@ async def check_in(client: httpx.AsyncClient, at: Roster, who: str) -> None:
         headers=at.auth,
     )
     assert response.status_code == 200, response.text
-
-
-async def stored_check_in(registration_id: int) -> datetime | None:
-    row = (
-        await Registration.select(Registration.checked_in_at)
-        .where(Registration.id == registration_id)
-        .first()
-    )
-    assert row is not None
-    moment: datetime | None = row["checked_in_at"]
-    return moment
 
 
 def text(html: str) -> str:
