@@ -113,6 +113,25 @@ def test_users_create_refuses_an_address_without_at_sign() -> None:
     assert result.stderr == "error: email: must be an email address\n"
 
 
+def test_users_create_refuses_an_address_with_a_line_break() -> None:
+    result = treffpunkt(
+        "users", "create", "--email", f"{EMAIL}\nBcc: x@example.org", "--password", "long enough!"
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == "error: email: must be an email address\n"
+    assert organiser(EMAIL) is None
+
+
+def test_users_create_stores_an_international_domain_in_unicode() -> None:
+    result = treffpunkt(
+        "users", "create", "--email", "Ada@Köln.de", "--password", factories.PASSWORD
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "created organiser ada@köln.de\n"
+
+
 # --- tokens create ---------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import anyio.to_thread
 from pwdlib import PasswordHash
 
 from treffpunkt.accounts.tables import ApiToken, Organiser
+from treffpunkt.addresses import checked_address, mailable
 from treffpunkt.clock import utcnow
 from treffpunkt.db import as_datetime
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
@@ -36,9 +37,9 @@ class CurrentOrganiser:
     session_epoch: int
 
 
-def normalise_email(email: str) -> str:
-    """Trim and lower-case: mailbox names are case-insensitive in practice everywhere we send."""
-    return email.strip().lower()
+def _lookup_form(email: str) -> str:
+    """The stored form to find an organiser by; accounts stored before the rule still match."""
+    return mailable(email) or email.strip().lower()
 
 
 def _hash_token(token: str) -> str:
@@ -67,10 +68,8 @@ _ORGANISER_FIELDS = (
 async def create_organiser(
     email: str, password: str, *, name: str = "", is_admin: bool = False
 ) -> CurrentOrganiser:
-    email = normalise_email(email)
     problems = ErrorCollector()
-    if "@" not in email or len(email) > 254:
-        problems.add("email", N_("must be an email address"))
+    email = checked_address(email, "email", problems)
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.add(
             "password",
@@ -97,7 +96,7 @@ async def create_api_token(email: str) -> str:
     organiser_id = (
         await Organiser.select(Organiser.id)
         .where(
-            (Organiser.email == normalise_email(email)) & (Organiser.is_active == True)  # noqa: E712
+            (Organiser.email == _lookup_form(email)) & (Organiser.is_active == True)  # noqa: E712
         )
         .first()
     )
@@ -144,7 +143,7 @@ async def organiser_by_email(email: str) -> CurrentOrganiser | None:
     row = (
         await Organiser.select(*_ORGANISER_FIELDS)
         .where(
-            (Organiser.email == normalise_email(email)) & (Organiser.is_active == True)  # noqa: E712
+            (Organiser.email == _lookup_form(email)) & (Organiser.is_active == True)  # noqa: E712
         )
         .first()
     )
@@ -156,7 +155,7 @@ async def check_password(email: str, password: str) -> CurrentOrganiser | None:
     row = (
         await Organiser.select(*_ORGANISER_FIELDS, Organiser.password_hash)
         .where(
-            (Organiser.email == normalise_email(email)) & (Organiser.is_active == True)  # noqa: E712
+            (Organiser.email == _lookup_form(email)) & (Organiser.is_active == True)  # noqa: E712
         )
         .first()
     )

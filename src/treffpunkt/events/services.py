@@ -16,7 +16,8 @@ from piccolo.columns.combination import And
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Max
 
-from treffpunkt.accounts.services import CurrentOrganiser, normalise_email, organiser_by_email
+from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_email
+from treffpunkt.addresses import checked_address, normalise_address
 from treffpunkt.db import as_datetime, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
@@ -250,8 +251,8 @@ async def _check(data: EventCreate) -> None:
         problems.add("registration_opens_at", N_("must be before registration_closes_at"))
     if opens is not None and opens >= data.ends_at:
         problems.add("registration_opens_at", N_("must be before the event ends"))
-    if data.contact_email and "@" not in data.contact_email:
-        problems.add("contact_email", N_("must be an email address"))
+    if data.contact_email:
+        checked_address(data.contact_email, "contact_email", problems)
     problems.raise_if_any()
 
 
@@ -285,7 +286,7 @@ async def _columns(data: EventCreate) -> dict[str, Any]:
         "registration_opens_at": _utc(data.registration_opens_at),
         "registration_closes_at": _utc(data.registration_closes_at),
         "contact_name": data.contact_name.strip(),
-        "contact_email": normalise_email(data.contact_email),
+        "contact_email": normalise_address(data.contact_email) if data.contact_email else "",
         "search_text": await _search_text(data),
     }
 
@@ -538,6 +539,9 @@ async def events_managed_by(organiser: CurrentOrganiser) -> list[EventView]:
 
 async def add_co_organiser(slug: str, email: str) -> list[str]:
     event = await get_event(slug)
+    problems = ErrorCollector()
+    email = checked_address(email, "email", problems)
+    problems.raise_if_any()
     organiser = await organiser_by_email(email)
     if organiser is None:
         raise NotFound(

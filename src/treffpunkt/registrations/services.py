@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from treffpunkt.accounts.services import normalise_email
+from treffpunkt.addresses import checked_address
 from treffpunkt.db import is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.services import EventView, get_event, get_event_by_id
@@ -41,7 +41,6 @@ from treffpunkt.signing import derived_key
 from treffpunkt.text import searchable
 
 LINK_PURPOSE = "registration-link"
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOCK_COLUMNS = (
     Event.id,
     Event.status,
@@ -209,9 +208,7 @@ def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
 def _checked_form(questions: list[QuestionSpec], form: RegistrationForm) -> dict[str, Any]:
     """The form's values in stored form, or every problem with it at once."""
     problems = ErrorCollector()
-    email = normalise_email(form.email)
-    if len(email) > 254 or not EMAIL_PATTERN.match(email):
-        problems.add("email", N_("must be an email address"))
+    email = checked_address(form.email, "email", problems)
     _check_person(msgspec.structs.asdict(form), problems)
     if form.stakeholder_group not in STAKEHOLDER_GROUPS:
         problems.add("stakeholder_group", N_("must be chosen from the list"))
