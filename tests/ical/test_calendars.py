@@ -15,6 +15,7 @@ from treffpunkt.ical.calendars import (
     Attendee,
     CalendarEvent,
     cancellation,
+    feed_entry,
     invite,
     published,
 )
@@ -43,6 +44,11 @@ def calendar_event(**overrides: Any) -> CalendarEvent:
     }
     values.update(overrides)
     return CalendarEvent(**values)
+
+
+def feed(events: list[CalendarEvent], *, name: str) -> bytes:
+    """A published calendar of these events, built the way the feeds build it."""
+    return published([feed_entry(e) for e in events], name=name)
 
 
 def parsed(body: bytes) -> Calendar:
@@ -186,6 +192,28 @@ def test_invite_names_the_organiser_by_mailto_address() -> None:
     assert organizer.params["CN"] == "Kreisverwaltung"
 
 
+def test_invite_names_an_organiser_with_an_international_domain_in_idna() -> None:
+    event = calendar_event(organiser_email="kontakt@köln.de")
+
+    organizer = only_event(invite_of(event))["ORGANIZER"]
+
+    assert str(organizer) == "mailto:kontakt@xn--kln-sna.de"
+
+
+def test_invite_lists_an_attendee_with_an_international_domain_in_idna() -> None:
+    person = Attendee(name="Jörg Beispiel", email="joerg@köln.de")
+
+    body = invite(calendar_event(), person, sequence=0, description="Bis bald!", now=NOW)
+
+    assert str(only_event(body)["ATTENDEE"]) == "mailto:joerg@xn--kln-sna.de"
+
+
+def test_published_names_an_organiser_with_an_international_domain_in_idna() -> None:
+    body = feed([calendar_event(organiser_email="kontakt@köln.de")], name="Treffpunkt")
+
+    assert str(only_event(body)["ORGANIZER"]) == "mailto:kontakt@xn--kln-sna.de"
+
+
 def test_invite_has_no_calendar_level_uid() -> None:
     calendar = parsed(invite_of(calendar_event()))
 
@@ -252,11 +280,11 @@ def test_cancellation_lists_the_person_as_attendee_and_has_no_alarm() -> None:
 
 
 def test_published_has_method_publish() -> None:
-    assert parsed(published([calendar_event()], name="Treffpunkt"))["METHOD"] == "PUBLISH"
+    assert parsed(feed([calendar_event()], name="Treffpunkt"))["METHOD"] == "PUBLISH"
 
 
 def test_published_has_no_attendee() -> None:
-    body = published([calendar_event()], name="Treffpunkt")
+    body = feed([calendar_event()], name="Treffpunkt")
 
     assert "ATTENDEE" not in only_event(body)
     assert b"ATTENDEE" not in body
@@ -265,17 +293,17 @@ def test_published_has_no_attendee() -> None:
 def test_published_gives_the_same_bytes_for_the_same_events() -> None:
     events = [calendar_event(), calendar_event(uid="event-2@testserver", title="Zweites")]
 
-    assert published(events, name="Treffpunkt") == published(list(events), name="Treffpunkt")
+    assert feed(events, name="Treffpunkt") == feed(list(events), name="Treffpunkt")
 
 
 def test_published_stamps_each_event_with_its_last_change() -> None:
-    vevent = only_event(published([calendar_event()], name="Treffpunkt"))
+    vevent = only_event(feed([calendar_event()], name="Treffpunkt"))
 
     assert vevent["DTSTAMP"].to_ical() == b"20300401T120000Z"
 
 
 def test_published_marks_a_cancelled_event_cancelled() -> None:
-    body = published([calendar_event(cancelled=True, sequence=1)], name="Treffpunkt")
+    body = feed([calendar_event(cancelled=True, sequence=1)], name="Treffpunkt")
 
     vevent = only_event(body)
     assert vevent["STATUS"] == "CANCELLED"
@@ -283,7 +311,7 @@ def test_published_marks_a_cancelled_event_cancelled() -> None:
 
 
 def test_published_names_the_calendar_and_asks_for_hourly_refresh() -> None:
-    lines = physical_lines(published([calendar_event()], name="Treffpunkt · Sachsen"))
+    lines = physical_lines(feed([calendar_event()], name="Treffpunkt · Sachsen"))
 
     assert "NAME:Treffpunkt · Sachsen".encode() in lines
     assert "X-WR-CALNAME:Treffpunkt · Sachsen".encode() in lines
@@ -299,7 +327,7 @@ def test_published_lists_events_soonest_first() -> None:
     )
     sooner = calendar_event(uid="sooner@testserver")
 
-    calendar = parsed(published([later, sooner], name="Treffpunkt"))
+    calendar = parsed(feed([later, sooner], name="Treffpunkt"))
 
     assert [str(e["UID"]) for e in calendar.walk("VEVENT")] == [
         "sooner@testserver",
@@ -323,7 +351,7 @@ def test_a_feed_with_events_in_two_zones_has_one_vtimezone_per_zone() -> None:
         ),
     ]
 
-    calendar = parsed(published(events, name="Treffpunkt"))
+    calendar = parsed(feed(events, name="Treffpunkt"))
 
     assert sorted(str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")) == [
         "America/New_York",
@@ -339,13 +367,13 @@ def test_a_feed_event_in_new_york_starts_in_new_york_local_time() -> None:
         ends_at=datetime(2030, 6, 5, 16, tzinfo=UTC),
     )
 
-    body = published([event], name="Treffpunkt")
+    body = feed([event], name="Treffpunkt")
 
     assert b"\r\nDTSTART;TZID=America/New_York:20300605T100000\r\n" in body
 
 
 def test_an_empty_feed_is_a_valid_calendar_without_timezones() -> None:
-    calendar = parsed(published([], name="Treffpunkt"))
+    calendar = parsed(feed([], name="Treffpunkt"))
 
     assert calendar["METHOD"] == "PUBLISH"
     assert calendar.walk("VEVENT") == []
@@ -358,7 +386,7 @@ def test_an_empty_feed_is_a_valid_calendar_without_timezones() -> None:
 def test_text_with_semicolons_and_commas_is_escaped() -> None:
     event = calendar_event(title="Wärme; Strom, Gas", location="Raum 2; Haus B, Markt 1")
 
-    unfolded = published([event], name="Treffpunkt").replace(b"\r\n ", b"")
+    unfolded = feed([event], name="Treffpunkt").replace(b"\r\n ", b"")
 
     assert "\r\nSUMMARY:Wärme\\; Strom\\, Gas\r\n".encode() in unfolded
     assert b"\r\nLOCATION:Raum 2\\; Haus B\\, Markt 1\r\n" in unfolded
@@ -367,7 +395,7 @@ def test_text_with_semicolons_and_commas_is_escaped() -> None:
 def test_every_line_ends_in_crlf_and_fits_75_octets_without_splitting_characters() -> None:
     event = calendar_event(title="Wärmeplanung für Gemeinden " * 8, description="Ä" * 200)
 
-    body = published([event], name="Treffpunkt")
+    body = feed([event], name="Treffpunkt")
 
     assert body.count(b"\n") == body.count(b"\r\n")
     assert b"\r\r" not in body

@@ -4,22 +4,47 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
+import structlog
 from litestar import Request, Response
 
+from treffpunkt.accounts.services import CurrentOrganiser
+from treffpunkt.addresses import mailable
 from treffpunkt.events.services import EventView
-from treffpunkt.ical.calendars import CalendarEvent
+from treffpunkt.ical.calendars import CalendarEvent, FeedEntry, feed_entry, published
 from treffpunkt.settings import get_settings
 
+logger = structlog.get_logger("treffpunkt.calendar")
 
-def calendar_event(
-    event: EventView, *, organiser_name: str = "", organiser_email: str = ""
-) -> CalendarEvent:
-    """The event for calendars; ORGANIZER is the event's contact, else whom the caller names."""
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom calendars and mails about an event name to ask: ORGANIZER, "Questions?"."""
+
+    name: str
+    email: str
+
+
+def event_contact(event: EventView, owner: CurrentOrganiser | None = None) -> Contact:
+    """The event's contact, else its owner, else TREFFPUNKT_MAIL_FROM.
+
+    A stored address that fails the address rule (a row older than the rule) is passed over
+    like a missing one: it must not break the invites, mails and feeds of the event.
+    """
+    owner_name, owner_email = (owner.name, owner.email) if owner else ("", "")
+    email = mailable(event.contact_email) or mailable(owner_email) or get_settings().mail_from
+    return Contact(name=event.contact_name or owner_name or "Treffpunkt", email=email)
+
+
+def calendar_event(event: EventView, contact: Contact | None = None) -> CalendarEvent:
+    """The event for calendars; ORGANIZER is `contact`, by default the event's own."""
     settings = get_settings()
+    contact = contact or event_contact(event)
     return CalendarEvent(
         uid=event.calendar_uid,
         sequence=event.sequence,
@@ -31,10 +56,28 @@ def calendar_event(
         ends_at=event.ends_at,
         timezone=event.timezone,
         cancelled=event.status == "cancelled",
-        organiser_name=event.contact_name or organiser_name or "Treffpunkt",
-        organiser_email=event.contact_email or organiser_email or settings.mail_from,
+        organiser_name=contact.name,
+        organiser_email=contact.email,
         updated_at=event.updated_at,
     )
+
+
+def calendar_feed(events: Iterable[EventView], *, name: str) -> bytes:
+    """METHOD:PUBLISH of these events, leaving out (and logging) any it cannot render.
+
+    One event's bad data must not take the calendar of every subscriber down with it.
+    """
+    entries: list[FeedEntry] = []
+    for event in events:
+        try:
+            entries.append(feed_entry(calendar_event(event)))
+        except Exception as error:
+            # Whatever broke, only this event is left out. Logged: its id and the kind of
+            # error, never the message, which may quote personal data.
+            logger.warning(
+                "event left out of a calendar", event_id=event.id, error=type(error).__name__
+            )
+    return published(entries, name=name)
 
 
 class RenderedFeeds:

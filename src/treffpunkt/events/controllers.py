@@ -21,6 +21,7 @@ from treffpunkt.events import services
 from treffpunkt.events.calendar import (
     RENDERED_FEEDS,
     calendar_event,
+    calendar_feed,
     calendar_response,
     client_is_current,
     feed_etag,
@@ -37,7 +38,6 @@ from treffpunkt.events.schemas import (
     Kind,
 )
 from treffpunkt.events.services import CatalogueQuery, EventView
-from treffpunkt.ical.calendars import published
 from treffpunkt.ical.links import google_link, outlook_link
 from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS
@@ -340,7 +340,7 @@ async def _event_calendar(request: Request[Any, Any, Any], slug: str) -> Respons
     etag = feed_etag(f"{event.id}|{event.updated_at.isoformat()}|{event.sequence}")
     if client_is_current(request, etag, event.updated_at):
         return not_modified(etag, event.updated_at)
-    body = published([calendar_event(event)], name=event.title)
+    body = calendar_feed([event], name=event.title)
     return calendar_response(
         body, etag=etag, last_modified=event.updated_at, filename=f"{event.slug}.ics"
     )
@@ -372,7 +372,7 @@ async def catalogue_feed(request: Request[Any, Any, Any]) -> Response[bytes]:
         if query.region:
             regions = {choice.code: choice for choice in await services.regions()}
             name = f"Treffpunkt · {regions[query.region].name_de}"
-        body = RENDERED_FEEDS.put(etag, published([calendar_event(e) for e in events], name=name))
+        body = RENDERED_FEEDS.put(etag, calendar_feed(events, name=name))
     return calendar_response(body, etag=etag, last_modified=latest)
 
 

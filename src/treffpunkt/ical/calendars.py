@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress, vDuration, vText
 from icalendar.enums import STATUS
 
+from treffpunkt.addresses import ascii_address
 from treffpunkt.ical.timezones import vtimezone
 
 PRODID = "-//Treffpunkt//Workshops und Netzwerktreffen 1.0//DE"
@@ -47,13 +48,13 @@ class Attendee:
 
 
 def _organizer(event: CalendarEvent) -> vCalAddress:
-    organizer = vCalAddress(f"mailto:{event.organiser_email}")
+    organizer = vCalAddress(f"mailto:{ascii_address(event.organiser_email)}")
     organizer.params["CN"] = vText(event.organiser_name)
     return organizer
 
 
 def _attendee(person: Attendee) -> vCalAddress:
-    address = vCalAddress(f"mailto:{person.email}")
+    address = vCalAddress(f"mailto:{ascii_address(person.email)}")
     address.params.update(
         {
             "CN": vText(person.name),
@@ -146,20 +147,23 @@ def _itip(
     return bytes(_calendar(method, [(event, component)]).to_ical())
 
 
-def published(events: Iterable[CalendarEvent], *, name: str) -> bytes:
-    """METHOD:PUBLISH, without attendees: one event to download, or a subscribable feed.
+FeedEntry = tuple[CalendarEvent, Event]
 
-    DTSTAMP is each event's last change, so the same events give the same bytes (and ETag).
+
+def feed_entry(event: CalendarEvent) -> FeedEntry:
+    """One event as a published calendar lists it; raises if its data cannot be written.
+
+    Built one by one, so that a feed can leave out an event it cannot render.
+    DTSTAMP is the event's last change, so the same events give the same bytes (and ETag).
     """
-    calendar = _calendar(
-        "PUBLISH",
-        [
-            (e, _vevent(e, now=e.updated_at, sequence=e.sequence, cancelled=e.cancelled))
-            for e in events
-        ],
-        name=name,
-        refresh_interval=FEED_REFRESH,
+    return event, _vevent(
+        event, now=event.updated_at, sequence=event.sequence, cancelled=event.cancelled
     )
+
+
+def published(entries: Iterable[FeedEntry], *, name: str) -> bytes:
+    """METHOD:PUBLISH, without attendees: one event to download, or a subscribable feed."""
+    calendar = _calendar("PUBLISH", entries, name=name, refresh_interval=FEED_REFRESH)
     # icalendar 7.3 writes REFRESH-INTERVAL without the VALUE=DURATION that RFC 7986 requires.
     calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
     calendar.add("X-PUBLISHED-TTL", vDuration(FEED_REFRESH))

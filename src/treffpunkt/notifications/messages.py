@@ -27,7 +27,7 @@ from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.attendance.tickets import ticket_png
 from treffpunkt.errors import N_
-from treffpunkt.events.calendar import calendar_event
+from treffpunkt.events.calendar import calendar_event, event_contact
 from treffpunkt.events.services import EventView, get_event_by_id
 from treffpunkt.i18n import format_span, gettext, language
 from treffpunkt.ical.calendars import Attendee, cancellation, invite
@@ -177,9 +177,8 @@ async def render(
     manage_url = f"{settings.base_url}/registrations/{token}" if token else None
     # Every mail names someone to ask: the event's contact, else the organiser who owns it.
     owner = await batch.owner(event.owner)
-    contact_name = event.contact_name or (owner.name if owner else "")
-    contact_email = event.contact_email or (owner.email if owner else "")
-    ical = calendar_event(event, organiser_name=contact_name, organiser_email=contact_email)
+    contact = event_contact(event, owner)
+    ical = calendar_event(event, contact)
     code = check_in_code(event.id, registration.id) if registration else None
     with_ticket = (
         registration is not None
@@ -199,8 +198,8 @@ async def render(
             "code": code if with_ticket else None,
             "show_online_link": registration is not None and registration.status == "confirmed",
             "changes": _changes(event, payload) if kind == "event_updated" else [],
-            "contact_name": contact_name,
-            "contact_email": contact_email,
+            "contact_name": contact.name,
+            "contact_email": contact.email,
             "feedback_url": f"{settings.base_url}/feedback/{token}"
             if kind == "thank_you"
             else None,

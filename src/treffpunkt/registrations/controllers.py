@@ -12,7 +12,7 @@ from litestar.response import Template
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, Conflict, ErrorCollector, ValidationFailed
 from treffpunkt.events.calendar import (
-    calendar_event,
+    calendar_feed,
     calendar_response,
     client_is_current,
     feed_etag,
@@ -21,7 +21,6 @@ from treffpunkt.events.calendar import (
 )
 from treffpunkt.events.controllers import event_page
 from treffpunkt.events.services import EventView, get_event, get_event_by_id, get_public_event
-from treffpunkt.ical.calendars import published
 from treffpunkt.notifications.services import delivery_problems
 from treffpunkt.registrations import questions as question_service
 from treffpunkt.registrations import services
@@ -407,7 +406,7 @@ class RegistrationPagesController(Controller):
         latest = newest(events)
         if client_is_current(request, etag, latest):
             return not_modified(etag, latest, private=True)
-        body = published([calendar_event(e) for e in events], name="Treffpunkt")
+        body = calendar_feed(events, name="Treffpunkt")
         return calendar_response(body, etag=etag, last_modified=latest, private=True)
 
     @get("/registrations/{token:str}/cancel")
