@@ -10,6 +10,8 @@ wire. Local parts must be ASCII: SMTPUTF8 is not offered by every mail server on
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import idna
 from email_validator import EmailNotValidError, validate_email
 
@@ -49,8 +51,13 @@ def normalise_address(raw: str) -> str:
     return checked.normalized.lower()
 
 
+@lru_cache(maxsize=4096)
 def mailable(raw: str) -> str | None:
-    """The stored form, or None for text that fails the rule (rows stored before it, lookups)."""
+    """The stored form, or None for text that fails the rule (rows stored before it, lookups).
+
+    Cached: feeds and mails ask it for the same stored contacts again and again, and one
+    check takes about 0.2 ms (a 500-event feed would spend 0.1 s on it).
+    """
     try:
         return normalise_address(raw)
     except InvalidAddress:
