@@ -77,6 +77,12 @@ async def post_form(
     )
 
 
+async def follow(client: httpx.AsyncClient, response: httpx.Response) -> httpx.Response:
+    """GET where a 303 See Other points, as the browser does."""
+    assert response.status_code == 303, response.text
+    return await client.get(response.headers["location"], headers=ENGLISH)
+
+
 async def post_json(client: httpx.AsyncClient, at: Door, code: str) -> httpx.Response:
     """Send a code as the page's script does: CSRF token in the header, JSON accepted."""
     await client.get(at.url)
@@ -142,15 +148,26 @@ async def test_door_page_shows_checked_in_over_confirmed(client: httpx.AsyncClie
     assert result(response.text) == {"outcome": None}
 
 
-async def test_door_form_with_a_code_shows_the_green_welcome_with_name_and_organisation(
+async def test_door_form_with_a_code_answers_303_see_other_to_the_door(
     client: httpx.AsyncClient,
 ) -> None:
     at = await door(client)
 
     response = await post_form(client, at, {"code": at.code(at.anna)})
 
-    assert response.status_code == 200
-    assert result(response.text) == {
+    assert response.status_code == 303
+    assert response.headers["location"] == at.url
+
+
+async def test_door_form_with_a_code_shows_the_green_welcome_with_name_and_organisation(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await door(client)
+
+    page = await follow(client, await post_form(client, at, {"code": at.code(at.anna)}))
+
+    assert page.status_code == 200
+    assert result(page.text) == {
         "outcome": "welcome",
         "message": "Welcome!",
         "name": "Anna Schmidt",
@@ -159,13 +176,26 @@ async def test_door_form_with_a_code_shows_the_green_welcome_with_name_and_organ
     assert await stored_check_in(at.anna) is not None
 
 
+async def test_reloading_the_door_after_a_scan_shows_an_empty_result_and_checks_nothing_again(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await door(client)
+    await follow(client, await post_form(client, at, {"code": at.code(at.anna)}))
+    first = await stored_check_in(at.anna)
+
+    reloaded = await client.get(at.url, headers=ENGLISH)
+
+    assert result(reloaded.text) == {"outcome": None}
+    assert counters(reloaded.text) == (1, 2)
+    assert await stored_check_in(at.anna) == first
+
+
 async def test_door_form_with_a_code_raises_the_counter(client: httpx.AsyncClient) -> None:
     at = await door(client)
 
-    response = await post_form(client, at, {"code": at.code(at.anna)})
+    page = await follow(client, await post_form(client, at, {"code": at.code(at.anna)}))
 
-    assert counters(response.text) == (1, 2)
-    assert counters((await client.get(at.url)).text) == (1, 2)
+    assert counters(page.text) == (1, 2)
 
 
 async def test_door_form_repeat_scan_shows_amber_already_checked_in(
@@ -174,7 +204,7 @@ async def test_door_form_repeat_scan_shows_amber_already_checked_in(
     at = await door(client)
     await post_form(client, at, {"code": at.code(at.anna)})
 
-    response = await post_form(client, at, {"code": at.code(at.anna)})
+    response = await follow(client, await post_form(client, at, {"code": at.code(at.anna)}))
 
     first = await stored_check_in(at.anna)
     assert isinstance(first, datetime)
@@ -197,7 +227,7 @@ async def test_door_form_with_a_forged_code_shows_the_red_refusal(
 
     response = await post_form(client, at, {"code": forged})
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert result(response.text) == {
         "outcome": "refused",
         "message": "This is not a Treffpunkt ticket",
@@ -212,6 +242,7 @@ async def test_door_form_with_a_waiting_persons_code_shows_the_red_refusal(
 
     response = await post_form(client, at, {"code": at.code(at.clara)})
 
+    assert response.status_code == 409
     assert result(response.text) == {
         "outcome": "refused",
         "message": "This person is on the waiting list and has no seat",
@@ -352,7 +383,7 @@ async def test_check_in_button_of_the_name_search_checks_the_person_in(
 ) -> None:
     at = await door(client)
 
-    response = await post_form(client, at, {"registration_id": str(at.bernd)})
+    response = await follow(client, await post_form(client, at, {"registration_id": str(at.bernd)}))
 
     assert result(response.text)["outcome"] == "welcome"
     assert result(response.text)["name"] == "Bernd Schmidt"

@@ -236,7 +236,7 @@ async def test_questions_can_no_longer_change_once_someone_answered(
     client: httpx.AsyncClient,
 ) -> None:
     at = await event_with_attendees(client)
-    assert (await answer(client, at, "anna", ANSWERS["anna"])).status_code == 200
+    assert (await answer(client, at, "anna", ANSWERS["anna"])).status_code == 303
 
     response = await client.put(
         f"{at.api}/feedback-questions",
@@ -378,19 +378,47 @@ async def test_feedback_page_shows_the_questions_to_an_attendee(
     assert "How was it overall? (required)" in text(response.text)
 
 
-async def test_an_attendee_answers_and_sees_the_thank_you(client: httpx.AsyncClient) -> None:
+async def test_an_answer_is_stored_and_answered_303_see_other_to_the_feedback_page(
+    client: httpx.AsyncClient,
+) -> None:
     at = await event_with_attendees(client)
 
     response = await answer(client, at, "anna", ANSWERS["anna"])
 
-    assert response.status_code == 200
-    assert "Thank you for your feedback!" in response.text
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/feedback/{await token_for(at.ids['anna'])}"
     assert await stored_answers() == [
         {
             "registration": at.ids["anna"],
             "answers": {"overall": 5, "venue": 3, "comments": "Sehr gut"},
         }
     ]
+
+
+async def test_an_attendee_answers_and_sees_the_thank_you(client: httpx.AsyncClient) -> None:
+    at = await event_with_attendees(client)
+    response = await answer(client, at, "anna", ANSWERS["anna"])
+
+    page = await client.get(response.headers["location"], headers=ENGLISH)
+
+    assert page.status_code == 200
+    assert '<div class="notice notice-ok" role="status"><p>Thank you for your feedback!</p>' in (
+        page.text
+    )
+
+
+async def test_reloading_after_answering_says_the_feedback_was_given_and_stores_nothing_more(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await event_with_attendees(client)
+    response = await answer(client, at, "anna", ANSWERS["anna"])
+    await client.get(response.headers["location"], headers=ENGLISH)
+
+    reloaded = await client.get(response.headers["location"], headers=ENGLISH)
+
+    assert "You have given your feedback already. Thank you!" in reloaded.text
+    assert "Thank you for your feedback!" not in reloaded.text
+    assert len(await stored_answers()) == 1
 
 
 async def test_a_second_answer_is_refused(client: httpx.AsyncClient) -> None:
@@ -424,7 +452,7 @@ async def test_a_double_submitted_answer_is_stored_once_and_the_rest_refused_wit
         *[client.post(f"/feedback/{token}", data=form, headers=ENGLISH) for _ in range(5)]
     )
 
-    assert sorted(r.status_code for r in responses) == [200, 409, 409, 409, 409]
+    assert sorted(r.status_code for r in responses) == [303, 409, 409, 409, 409]
     assert len(await stored_answers()) == 1
 
 
@@ -524,7 +552,7 @@ async def test_feedback_page_of_an_unknown_link_is_not_found(client: httpx.Async
 async def answered_by_everyone_who_came(client: httpx.AsyncClient) -> Finished:
     at = await event_with_attendees(client)
     for who, answers in ANSWERS.items():
-        assert (await answer(client, at, who, answers)).status_code == 200
+        assert (await answer(client, at, who, answers)).status_code == 303
     return at
 
 

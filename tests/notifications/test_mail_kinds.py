@@ -29,13 +29,20 @@ from tests.notifications.helpers import (
     ticket_of,
     visible_text,
 )
+from tests.registrations.helpers import age_outbox
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.attendance.codes import CheckInCode, read_code
 from treffpunkt.clock import utcnow
 from treffpunkt.events.schemas import EventUpdate
 from treffpunkt.events.services import cancel_event, update_event
 from treffpunkt.notifications.worker import drain, schedule_reminders
-from treffpunkt.registrations.services import approve, cancel_by_person, decline, token_for
+from treffpunkt.registrations.services import (
+    RESEND_PAUSE,
+    approve,
+    cancel_by_person,
+    decline,
+    token_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -162,6 +169,7 @@ async def test_registering_again_resends_the_confirmation_with_the_same_manage_l
     event = await factories.event(organiser[0], **SCHEDULE)
     outcome = await sign_up(event.slug, "anna@example.org")
     await drain()
+    await age_outbox(RESEND_PAUSE)
 
     again = await sign_up(event.slug, " Anna@Example.org ")
     await drain()
@@ -182,6 +190,7 @@ async def test_registering_again_while_waitlisted_resends_the_waiting_list_mail(
     event = await factories.event(organiser[0], capacity=0, waitlist=True, **SCHEDULE)
     await sign_up(event.slug, "anna@example.org")
     await drain()
+    await age_outbox(RESEND_PAUSE)
 
     await sign_up(event.slug, "anna@example.org")
     await drain()
@@ -382,6 +391,7 @@ async def test_every_mail_gives_manage_link_date_place_and_organiser_contact(
     await drain()
     await cancel_by_person(await token_for(ids["anna"]), now=utcnow())  # cancelled, promoted
     await drain()
+    await age_outbox(RESEND_PAUSE)
     await sign_up(event.slug, "ben@example.org")  # resent
     await drain()
     await cancel_event(event.slug, "Die Referentin ist erkrankt.", now=utcnow())  # cancelled

@@ -20,10 +20,12 @@ from tests.notifications.helpers import (
     sign_up,
     structure,
 )
+from tests.registrations.helpers import age_outbox
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.notifications.messages import message_id
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import drain
+from treffpunkt.registrations.services import RESEND_PAUSE
 
 pytestmark = pytest.mark.anyio
 
@@ -153,6 +155,7 @@ async def test_each_outbox_row_has_its_own_message_id(
     event = await factories.event(organiser[0], **SCHEDULE)
     await sign_up(event.slug, "anna@example.org")
     await sign_up(event.slug, "ben@example.org")
+    await age_outbox(RESEND_PAUSE)
     await sign_up(event.slug, "anna@example.org")  # the confirmation again: a new row
 
     await drain()

@@ -112,6 +112,13 @@ async def outbox() -> list[dict[str, Any]]:
     ).order_by(OutboxMessage.id)
 
 
+async def age_outbox(by: timedelta) -> None:
+    """As if every message in the outbox had been queued `by` earlier."""
+    await OutboxMessage.update(
+        {OutboxMessage.created_at: OutboxMessage.created_at - by}, force=True
+    )
+
+
 async def outbox_kinds() -> list[tuple[str, str]]:
     """(kind, recipient) of every outbox message, oldest first."""
     return [(row["kind"], row["recipient"]) for row in await outbox()]

@@ -11,6 +11,7 @@ import pytest
 
 from tests import factories
 from treffpunkt.events.services import EventView
+from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.tables import Registration
 
 T = TypeVar("T")
@@ -18,6 +19,7 @@ CONSENT_DE = (
     "Ich bin damit einverstanden, dass meine Angaben zur Organisation dieser Veranstaltung "
     "gespeichert und verwendet werden und dass ich dazu kontaktiert werde."
 )
+CHECK_MAIL_DE = "Bitte sehen Sie in Ihrem E-Mail-Postfach nach"
 
 
 def run_off_thread(work: Coroutine[Any, Any, T]) -> T:
@@ -28,6 +30,11 @@ def run_off_thread(work: Coroutine[Any, Any, T]) -> T:
 
 async def _event() -> EventView:
     return await factories.event(await factories.organiser(), title="Breitband für Schulen")
+
+
+async def _mail_kinds() -> list[str]:
+    rows = await OutboxMessage.select(OutboxMessage.kind).order_by(OutboxMessage.id)
+    return [row["kind"] for row in rows]
 
 
 async def _registrations() -> list[dict[str, Any]]:
@@ -62,20 +69,25 @@ def _fill_all_but_the_name(page: Any) -> None:
     page.get_by_label(CONSENT_DE).check()
 
 
-@pytest.mark.browser
-def test_registering_in_a_browser_shows_the_confirmation(browser: Any, live_server: str) -> None:
-    from playwright.sync_api import expect
-
+def _register_anna(browser: Any, live_server: str) -> tuple[Any, EventView]:
+    """Anna fills in the whole form and sends it; the page she lands on, and the event."""
     event = run_off_thread(_event())
     page = _open_form(browser, live_server, event.slug)
-
     page.get_by_label("Name", exact=True).click()
     page.keyboard.type("Anna Schmidt")
     _fill_all_but_the_name(page)
     page.get_by_role("button", name="Anmeldung absenden").click()
+    return page, event
+
+
+@pytest.mark.browser
+def test_registering_in_a_browser_shows_the_confirmation(browser: Any, live_server: str) -> None:
+    from playwright.sync_api import expect
+
+    page, _ = _register_anna(browser, live_server)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Vielen Dank!")
-    expect(page.get_by_role("status")).to_contain_text("Ihr Platz ist bestätigt.")
+    expect(page.get_by_role("status")).to_contain_text(CHECK_MAIL_DE)
     assert run_off_thread(_registrations()) == [
         {
             "name": "Anna Schmidt",
@@ -86,6 +98,29 @@ def test_registering_in_a_browser_shows_the_confirmation(browser: Any, live_serv
             "status": "confirmed",
         }
     ]
+
+
+@pytest.mark.browser
+def test_reload_back_and_forward_after_registering_register_and_mail_only_once(
+    browser: Any, live_server: str
+) -> None:
+    from playwright.sync_api import expect
+
+    page, event = _register_anna(browser, live_server)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vielen Dank!")
+
+    page.reload()
+    expect(page.get_by_role("status")).to_contain_text(CHECK_MAIL_DE)
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Breitband für Schulen")
+    page.go_forward()
+    expect(page.get_by_role("status")).to_contain_text(CHECK_MAIL_DE)
+    page.reload()
+
+    expect(page.get_by_role("status")).to_contain_text(CHECK_MAIL_DE)
+    assert page.url == f"{live_server}/events/{event.slug}/registered"
+    assert [r["email"] for r in run_off_thread(_registrations())] == ["anna@example.org"]
+    assert run_off_thread(_mail_kinds()) == ["registration_confirmed"]
 
 
 @pytest.mark.browser

@@ -221,9 +221,7 @@ async def test_same_address_registering_twice_at_once_keeps_one_active_registrat
     assert await seats_taken(event.id) == 1
 
 
-async def test_same_address_registering_twice_at_once_gets_one_confirmation_and_one_resend() -> (
-    None
-):
+async def test_same_address_registering_twice_at_once_gets_one_confirmation_and_no_resend() -> None:
     event = await an_event(capacity=5)
     now = datetime.now(UTC)
 
@@ -234,7 +232,6 @@ async def test_same_address_registering_twice_at_once_gets_one_confirmation_and_
 
     assert [(m["kind"], m["recipient"]) for m in await messages()] == [
         ("registration_confirmed", "erika@example.org"),
-        ("registration_resent", "erika@example.org"),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from babel.dates import format_datetime
 from tests import factories
 from treffpunkt.events.services import EventView, cancel_event
 from treffpunkt.events.tables import Event
+from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations import services
 from treffpunkt.registrations.schemas import RegistrationForm
 from treffpunkt.registrations.tables import Registration
@@ -62,31 +64,20 @@ CONSENT_DE = (
     "Ich bin damit einverstanden, dass meine Angaben zur Organisation dieser Veranstaltung "
     "gespeichert und verwendet werden und dass ich dazu kontaktiert werde."
 )
-CONFIRMED_DE = (
-    "Ihr Platz ist bestätigt. Sie erhalten eine Bestätigung per E-Mail mit einer "
-    "Kalendereinladung und Ihrem persönlichen Link, über den Sie Ihre Anmeldung ändern oder "
-    "absagen können."
+CHECK_MAIL_DE = (
+    "Bitte sehen Sie in Ihrem E-Mail-Postfach nach: Eine E-Mail an die angegebene Adresse ist "
+    "unterwegs. Darin steht, ob Sie einen Platz haben, und Sie finden darin Ihren persönlichen "
+    "Link, um Ihre Anmeldung zu ändern oder abzusagen."
 )
-WAITLISTED_DE = (
-    "Die Veranstaltung ist ausgebucht: Sie stehen auf Platz 1 der Warteliste. Sobald ein Platz "
-    "frei wird, rücken Sie nach und wir benachrichtigen Sie."
-)
-WAITLISTED_EN = (
-    "The event is fully booked: you are number 1 on the waiting list. As soon as a place "
-    "becomes free, it is yours, and we will write to you."
-)
-PENDING_DE = (
-    "Ihre Anmeldung muss noch vom Veranstaltungsteam bestätigt werden. Wir benachrichtigen Sie, "
-    "sobald die Entscheidung gefallen ist."
+CHECK_MAIL_EN = (
+    "Please look in your mailbox: an email to the address you gave is on its way. It says "
+    "whether you have a place and holds your personal link to change or cancel your "
+    "registration."
 )
 FULLY_BOOKED_DE = "Diese Veranstaltung ist ausgebucht."
 WAITLIST_HINT_DE = (
     "Diese Veranstaltung ist ausgebucht. Wenn Sie sich jetzt anmelden, kommen Sie auf die "
     "Warteliste und erhalten einen Platz, sobald einer frei wird."
-)
-RESENT_DE = (
-    "Diese E-Mail-Adresse ist für diese Veranstaltung bereits angemeldet. Wir haben Ihnen die "
-    "Bestätigung mit Ihrem persönlichen Link erneut geschickt."
 )
 ROSTER_KEYS = (
     "name",
@@ -99,7 +90,8 @@ ROSTER_KEYS = (
     "answers",
     "status",
 )
-GENERIC_THANKS_DE = "Wir haben Ihre Anmeldung erhalten. Bitte prüfen Sie Ihr E-Mail-Postfach."
+FORM_RECEIVED_DE = "Wir haben Ihr Formular erhalten."
+SAVED_DE = "Ihre Änderungen wurden gespeichert."
 _numbers = count(1)
 
 
@@ -235,6 +227,14 @@ def notice(response: httpx.Response) -> str:
     return Page(response.text).one("div", role="status").text
 
 
+async def follow(
+    client: httpx.AsyncClient, response: httpx.Response, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """GET where a 303 See Other points, as the browser does (and does again on reload)."""
+    assert response.status_code == 303, response.text
+    return await client.get(response.headers["location"], headers=headers)
+
+
 def hidden_value(html: str, name: str) -> str:
     match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', html)
     assert match, f"no hidden input {name!r} in the page"
@@ -346,6 +346,17 @@ async def stored(email: str) -> dict[str, Any]:
 
 async def registration_count() -> int:
     return int(await Registration.count())
+
+
+async def mail_kinds() -> list[str]:
+    """The kind of every message in the outbox, oldest first."""
+    rows = await OutboxMessage.select(OutboxMessage.kind).order_by(OutboxMessage.id)
+    return [row["kind"] for row in rows]
+
+
+async def registrations_and_mails() -> tuple[int, list[str]]:
+    """How many registrations there are, and the kind of every mail queued."""
+    return await registration_count(), await mail_kinds()
 
 
 async def manage_token(registration_id: int) -> str:
@@ -582,14 +593,36 @@ async def test_registering_without_csrf_token_explains_the_refusal_in_german(
     assert "CSRF token verification failed" not in page.text
 
 
-async def test_registering_answers_the_confirmation_page(client: httpx.AsyncClient) -> None:
+async def test_registering_answers_303_see_other_to_the_events_receipt_page(
+    client: httpx.AsyncClient,
+) -> None:
     event, _ = await open_event()
 
     response = await post_form(client, event.slug, form_fields())
 
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert notice(response) == CONFIRMED_DE
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/events/{event.slug}/registered"
+
+
+async def test_receipt_page_asks_the_person_to_look_in_their_mailbox(
+    client: httpx.AsyncClient,
+) -> None:
+    event, _ = await open_event()
+
+    receipt = await follow(client, await post_form(client, event.slug, form_fields()))
+
+    assert receipt.status_code == 200
+    assert receipt.headers["content-type"].startswith("text/html")
+    assert Page(receipt.text).one("h1").text == "Vielen Dank!"
+    assert notice(receipt) == CHECK_MAIL_DE
+
+
+async def test_receipt_page_speaks_english_when_asked(client: httpx.AsyncClient) -> None:
+    event, _ = await open_event()
+
+    response = await post_form(client, event.slug, form_fields(), headers=ENGLISH)
+
+    assert notice(await follow(client, response, headers=ENGLISH)) == CHECK_MAIL_EN
 
 
 async def test_registering_puts_the_person_in_the_roster_with_every_value(
@@ -624,48 +657,112 @@ async def test_registering_puts_the_person_in_the_roster_with_every_value(
     ]
 
 
-async def test_registering_when_full_shows_the_waiting_list_position(
+async def test_registering_when_full_puts_the_person_on_the_waiting_list(
     client: httpx.AsyncClient,
 ) -> None:
-    event, _ = await full_event(waitlist=True)
+    event, auth = await full_event(waitlist=True)
+    fields = form_fields()
 
-    response = await post_form(client, event.slug, form_fields())
+    await post_form(client, event.slug, fields)
 
-    assert response.status_code == 200
-    assert notice(response) == WAITLISTED_DE
-
-
-async def test_registering_when_full_shows_the_waiting_list_position_in_english(
-    client: httpx.AsyncClient,
-) -> None:
-    event, _ = await full_event(waitlist=True)
-
-    response = await post_form(client, event.slug, form_fields(), headers=ENGLISH)
-
-    assert notice(response) == WAITLISTED_EN
+    assert [
+        (r["email"], r["status"], r["waitlist_position"])
+        for r in await roster(client, event.slug, auth)
+    ][1:] == [(fields["email"], "waitlisted", 1)]
 
 
-async def test_registering_for_an_event_with_approval_says_it_awaits_approval(
+async def test_registering_for_an_event_with_approval_leaves_it_pending(
     client: httpx.AsyncClient,
 ) -> None:
     event, auth = await open_event(requires_approval=True)
     fields = form_fields()
 
-    response = await post_form(client, event.slug, fields)
+    await post_form(client, event.slug, fields)
 
-    assert response.status_code == 200
-    assert notice(response) == PENDING_DE
     assert [(r["email"], r["status"]) for r in await roster(client, event.slug, auth)] == [
         (fields["email"], "pending")
     ]
 
 
-async def test_confirmation_page_is_not_cached(client: httpx.AsyncClient) -> None:
+async def receipt_text(client: httpx.AsyncClient, slug: str, fields: dict[str, Any]) -> str:
+    """What a person reads after sending the form: the receipt page's main part."""
+    receipt = await follow(client, await post_form(client, slug, fields))
+    assert receipt.status_code == 200, receipt.text
+    return Page(receipt.text).one("main").text
+
+
+async def test_receipt_reads_the_same_whether_confirmed_waitlisted_or_pending(
+    client: httpx.AsyncClient,
+) -> None:
+    confirmed, _ = await open_event(title="Breitband")
+    waitlisted, _ = await full_event(waitlist=True)
+    pending, _ = await open_event(requires_approval=True)
+
+    texts = {
+        (await receipt_text(client, event.slug, form_fields())).replace(event.title, "…")
+        for event in (confirmed, waitlisted, pending)
+    }
+
+    assert len(texts) == 1
+    assert CHECK_MAIL_DE in texts.pop()
+
+
+async def test_receipt_page_is_not_cached(client: httpx.AsyncClient) -> None:
     event, _ = await open_event()
 
+    receipt = await follow(client, await post_form(client, event.slug, form_fields()))
+
+    assert receipt.headers["cache-control"] == "no-store"
+
+
+async def test_reloading_the_receipt_registers_and_mails_nothing_again(
+    client: httpx.AsyncClient,
+) -> None:
+    event, _ = await open_event()
     response = await post_form(client, event.slug, form_fields())
 
-    assert response.headers["cache-control"] == "no-store"
+    reloads = [await follow(client, response) for _ in range(3)]
+
+    assert [r.status_code for r in reloads] == [200, 200, 200]
+    assert {notice(r) for r in reloads} == {CHECK_MAIL_DE}
+    assert await registrations_and_mails() == (1, ["registration_confirmed"])
+
+
+async def test_a_double_submitted_form_registers_once_and_mails_once(
+    client: httpx.AsyncClient,
+) -> None:
+    event, _ = await open_event()
+    page = await client.get(f"/events/{event.slug}")
+    data = {"_csrf_token": hidden_value(page.text, "_csrf_token"), **form_fields()}
+
+    answers = await asyncio.gather(
+        *[client.post(f"/events/{event.slug}/register", data=data) for _ in range(2)]
+    )
+
+    assert [a.status_code for a in answers] == [303, 303]
+    assert await registrations_and_mails() == (1, ["registration_confirmed"])
+
+
+async def test_receipt_page_without_a_sent_form_leads_to_the_event_page(
+    client: httpx.AsyncClient,
+) -> None:
+    event, _ = await open_event()
+
+    response = await client.get(f"/events/{event.slug}/registered")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/events/{event.slug}"
+
+
+async def test_receipt_of_one_event_is_not_shown_for_another(client: httpx.AsyncClient) -> None:
+    event, _ = await open_event()
+    other, _ = await open_event()
+    await post_form(client, event.slug, form_fields())
+
+    response = await client.get(f"/events/{other.slug}/registered")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/events/{other.slug}"
 
 
 INVALID_FIELDS = [
@@ -827,16 +924,16 @@ async def test_invalid_registration_shows_messages_in_english_when_asked(
     assert page.one("p", role="alert").text == "Please correct the marked fields."
 
 
-async def test_registering_the_same_email_again_says_the_confirmation_was_sent_again(
+async def test_registering_an_address_registered_already_reads_exactly_like_a_new_registration(
     client: httpx.AsyncClient,
 ) -> None:
     event, _ = await open_event()
     await register_directly(event, "anna@example.org")
 
-    response = await post_form(client, event.slug, form_fields(email="Anna@Example.org"))
+    again = await receipt_text(client, event.slug, form_fields(email="Anna@Example.org"))
+    new = await receipt_text(client, event.slug, form_fields(email="carla@example.org"))
 
-    assert response.status_code == 200
-    assert notice(response) == RESENT_DE
+    assert again == new
 
 
 async def test_registering_the_same_email_again_creates_no_second_registration(
@@ -858,21 +955,25 @@ async def test_registering_the_same_email_again_does_not_reveal_the_secret_link(
     registration_id = await register_directly(event, "anna@example.org")
 
     response = await post_form(client, event.slug, form_fields(email="anna@example.org"))
+    receipt = await follow(client, response)
 
-    assert await manage_token(registration_id) not in response.text
-    assert "/registrations/" not in response.text
+    token = await manage_token(registration_id)
+    assert token not in response.headers["location"]
+    assert token not in response.text
+    assert token not in receipt.text
+    assert "/registrations/" not in receipt.text
 
 
-async def test_filled_honeypot_shows_the_generic_thanks_and_stores_nothing(
+async def test_filled_honeypot_leads_to_a_receipt_that_promises_no_mail(
     client: httpx.AsyncClient,
 ) -> None:
     event, _ = await open_event()
 
     response = await post_form(client, event.slug, form_fields(website="http://spam.example"))
 
-    assert response.status_code == 200
-    assert notice(response) == GENERIC_THANKS_DE
-    assert await registration_count() == 0
+    assert response.status_code == 303
+    assert notice(await follow(client, response)) == FORM_RECEIVED_DE
+    assert await registrations_and_mails() == (0, [])
 
 
 async def test_honeypot_field_is_hidden_from_people_and_keyboards(
@@ -1037,17 +1138,38 @@ async def change_form(client: httpx.AsyncClient, token: str, **changes: Any) -> 
     return await client.post(f"/registrations/{token}", data=fields)
 
 
-async def test_changing_details_answers_the_page_with_the_saved_notice(
+async def test_changing_details_answers_303_see_other_to_the_manage_page(
     client: httpx.AsyncClient,
 ) -> None:
     _, token, _ = await registered_person(client)
 
     response = await change_form(client, token, name="Anna Schmidt-Berg")
 
-    page = Page(response.text)
-    assert response.status_code == 200
-    assert page.one("div", role="status").text == "Ihre Änderungen wurden gespeichert."
-    assert page.control("name").attrs["value"] == "Anna Schmidt-Berg"
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/registrations/{token}"
+
+
+async def test_manage_page_after_changing_shows_the_saved_notice_and_the_new_values(
+    client: httpx.AsyncClient,
+) -> None:
+    _, token, _ = await registered_person(client)
+
+    page = await follow(client, await change_form(client, token, name="Anna Schmidt-Berg"))
+
+    assert page.status_code == 200
+    assert notice(page) == SAVED_DE
+    assert Page(page.text).control("name").attrs["value"] == "Anna Schmidt-Berg"
+
+
+async def test_reloading_the_manage_page_after_changing_drops_the_saved_notice(
+    client: httpx.AsyncClient,
+) -> None:
+    _, token, _ = await registered_person(client)
+    await follow(client, await change_form(client, token, name="Anna Schmidt-Berg"))
+
+    reloaded = await client.get(f"/registrations/{token}")
+
+    assert Page(reloaded.text).find("div", role="status") == []
 
 
 async def test_changing_details_stores_them(client: httpx.AsyncClient) -> None:
@@ -1128,15 +1250,25 @@ async def confirm_cancellation(client: httpx.AsyncClient, token: str) -> httpx.R
     )
 
 
-async def test_confirming_the_cancellation_cancels_the_registration(
+async def test_confirming_the_cancellation_answers_303_see_other_to_the_manage_page(
     client: httpx.AsyncClient,
 ) -> None:
     _, token, _ = await registered_person(client)
 
     response = await confirm_cancellation(client, token)
 
-    assert response.status_code == 200
-    assert Page(response.text).facts()["Status"] == "Abgesagt"
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/registrations/{token}"
+
+
+async def test_confirming_the_cancellation_cancels_the_registration(
+    client: httpx.AsyncClient,
+) -> None:
+    _, token, _ = await registered_person(client)
+
+    page = await follow(client, await confirm_cancellation(client, token))
+
+    assert Page(page.text).facts()["Status"] == "Abgesagt"
     assert (await stored("anna@example.org"))["status"] == "cancelled"
 
 
@@ -1171,6 +1303,72 @@ async def test_cancelling_without_csrf_token_is_forbidden(client: httpx.AsyncCli
 
     assert response.status_code == 403
     assert (await stored("anna@example.org"))["status"] == "confirmed"
+
+
+# --- what the pages promise about mail -----------------------------------------------------
+
+UNDELIVERED_DE = (
+    "Unsere letzte E-Mail an anna@example.org konnte nicht zugestellt werden. Alles, was darin "
+    "stand, finden Sie auf dieser Seite; falls die Adresse falsch ist, wenden Sie sich bitte an "
+    "das Veranstaltungsteam."
+)
+
+
+async def mail_outcomes(registration_id: int, *statuses: str) -> None:
+    """The registration's mails so far, oldest first, ended as the worker would end them."""
+    rows = await OutboxMessage.select(OutboxMessage.id).where(
+        OutboxMessage.registration == registration_id
+    )
+    assert len(rows) == 1, rows
+    first, *later = statuses
+    await OutboxMessage.update(
+        {OutboxMessage.status: first, OutboxMessage.last_error: "550 5.1.1 mailbox unknown"}
+    ).where(OutboxMessage.id == rows[0]["id"])
+    for status in later:
+        await OutboxMessage.insert(
+            OutboxMessage(
+                kind="registration_resent",
+                event=(await stored("anna@example.org"))["event"],
+                registration=registration_id,
+                recipient="anna@example.org",
+                status=status,
+            )
+        )
+
+
+async def test_manage_page_says_plainly_when_the_last_mail_could_not_be_delivered(
+    client: httpx.AsyncClient,
+) -> None:
+    _, token, registration_id = await registered_person(client)
+    await mail_outcomes(registration_id, "failed")
+
+    page = Page((await client.get(f"/registrations/{token}")).text)
+
+    assert page.one("div", role="alert").text == UNDELIVERED_DE
+
+
+async def test_manage_page_says_so_in_english_when_asked(client: httpx.AsyncClient) -> None:
+    _, token, registration_id = await registered_person(client)
+    await mail_outcomes(registration_id, "failed")
+
+    page = Page((await client.get(f"/registrations/{token}", headers=ENGLISH)).text)
+
+    assert page.one("div", role="alert").text == (
+        "Our last email to anna@example.org could not be delivered. Everything it said is on "
+        "this page; if the address is wrong, please tell the organisers."
+    )
+
+
+@pytest.mark.parametrize("newest", ["sent", "pending"], ids=["delivered", "still-queued"])
+async def test_manage_page_is_silent_about_mail_unless_the_newest_failed(
+    client: httpx.AsyncClient, newest: str
+) -> None:
+    _, token, registration_id = await registered_person(client)
+    await mail_outcomes(registration_id, "failed", newest)
+
+    page = Page((await client.get(f"/registrations/{token}")).text)
+
+    assert page.find("div", role="alert") == []
 
 
 @pytest.mark.parametrize("suffix", ["", "/cancel"])

@@ -8,12 +8,14 @@ import pytest
 from tests import factories
 from tests.registrations.helpers import (
     PROBLEM_JSON,
+    age_outbox,
     error_fields,
     from_now,
     id_of,
     iso,
     move_event_into_the_past,
     outbox,
+    outbox_kinds,
     person,
     problem_code,
     register,
@@ -23,6 +25,7 @@ from tests.registrations.helpers import (
     seats_left,
     token_of,
 )
+from treffpunkt.registrations.services import RESEND_PAUSE
 
 pytestmark = pytest.mark.anyio
 
@@ -200,12 +203,13 @@ async def test_registering_again_adds_no_roster_row(client: httpx.AsyncClient) -
     assert await seats_left(client, event.slug) == 4
 
 
-async def test_registering_again_resends_the_confirmation_to_that_address(
+async def test_registering_again_after_a_pause_resends_the_confirmation_to_that_address(
     client: httpx.AsyncClient,
 ) -> None:
     owner, auth = await factories.organiser_with_token()
     event = await factories.event(owner)
     await register_ok(client, event.slug, email="anna@example.org", language="en")
+    await age_outbox(RESEND_PAUSE)
 
     await register(client, event.slug, email="ANNA@example.org", language="de")
 
@@ -218,6 +222,19 @@ async def test_registering_again_resends_the_confirmation_to_that_address(
             "registration": registration_id,
         }
     ]
+
+
+async def test_registering_again_right_after_the_first_mail_sends_no_second_one(
+    client: httpx.AsyncClient,
+) -> None:
+    owner, _ = await factories.organiser_with_token()
+    event = await factories.event(owner)
+    await register_ok(client, event.slug, email="anna@example.org")
+
+    response = await register(client, event.slug, email="anna@example.org")
+
+    assert response.status_code == 200
+    assert await outbox_kinds() == [("registration_confirmed", "anna@example.org")]
 
 
 async def test_registering_again_never_reveals_the_secret_link(

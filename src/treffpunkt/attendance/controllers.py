@@ -33,6 +33,8 @@ from treffpunkt.registrations.roster import RosterQuery, roster, roster_csv
 from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS, STATUSES, ManualRegistration
 from treffpunkt.registrations.services import RegistrationView, by_token
 from treffpunkt.web.auth import manages_event
+from treffpunkt.web.errors import status_for
+from treffpunkt.web.prg import outcome_for, see_other
 
 PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
 
@@ -163,18 +165,27 @@ class CheckInPagesController(Controller):
         )
 
     @get("/")
-    async def page(self, slug: FromPath[str], q: Annotated[str, QueryParameter()] = "") -> Template:
-        return await self._page(slug, q=q[:100])
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        q: Annotated[str, QueryParameter()] = "",
+    ) -> Template:
+        return await self._page(slug, q=q[:100], result=outcome_for(request))
 
     @post("/")
     async def submit(
         self, request: Request[Any, Any, Any], slug: FromPath[str]
-    ) -> Template | Response[dict[str, object]]:
-        """A code (scanned or typed) or a registration id; JSON for the script, a page for forms."""
+    ) -> Template | Redirect | Response[dict[str, object]]:
+        """A code (scanned or typed) or a registration id; JSON for the script, a page for forms.
+
+        A form's check-in leads back to the door, so a reload never scans again; a refusal
+        stays on the page with its error status.
+        """
         form = await request.form()
         code = str(form.get("code") or "").strip()
         registration_id = str(form.get("registration_id") or "").strip()
-        result = await door_result(slug, code=code, registration_id=registration_id)
+        result, status = await door_result(slug, code=code, registration_id=registration_id)
         if request.headers.get("accept", "").startswith("application/json"):
             event = await get_event(slug)
             counters = await services.counters(event.id)
@@ -182,7 +193,9 @@ class CheckInPagesController(Controller):
                 {**result, "checked_in": counters.checked_in, "confirmed": counters.confirmed},
                 status_code=200,
             )
-        return await self._page(slug, result=result)
+        if status != 200:
+            return await self._page(slug, result=result, status_code=status)
+        return see_other(request, f"/organiser/events/{slug}/check-in", result)
 
     @get("/counters")
     async def live_counters(self, slug: FromPath[str]) -> dict[str, int]:
@@ -190,8 +203,13 @@ class CheckInPagesController(Controller):
         return {"checked_in": counters.checked_in, "confirmed": counters.confirmed}
 
 
-async def door_result(slug: str, *, code: str, registration_id: str) -> dict[str, object]:
-    """What the door shows: green (in), amber (already in) or red (refused), with who it is."""
+async def door_result(
+    slug: str, *, code: str, registration_id: str
+) -> tuple[dict[str, object], int]:
+    """What the door shows: green (in), amber (already in) or red (refused), with who it is.
+
+    With it the status a form's answer takes: 200, or the refusal's error status.
+    """
     try:
         if registration_id.isdigit():
             done = await services.check_in_by_id(slug, int(registration_id), now=utcnow())
@@ -199,11 +217,12 @@ async def door_result(slug: str, *, code: str, registration_id: str) -> dict[str
             done = await services.check_in_by_code(slug, code, now=utcnow())
     except DomainError as refused:
         message = refused.translated()
-        return {
+        refusal: dict[str, object] = {
             "outcome": "refused",
             "message": message[:1].upper() + message[1:],
             "code": refused.code,
         }
+        return refusal, status_for(refused)
     when = format_clock(done.checked_in_at.astimezone((await get_event(slug)).zone))
     return {
         "outcome": "again" if done.already_checked_in else "welcome",
@@ -214,7 +233,7 @@ async def door_result(slug: str, *, code: str, registration_id: str) -> dict[str
             if done.already_checked_in
             else gettext("Welcome!")
         ),
-    }
+    }, 200
 
 
 class RosterPagesController(Controller):
@@ -338,12 +357,15 @@ class FeedbackPagesController(Controller):
     include_in_schema = False
 
     @get("/feedback/{token:str}")
-    async def form(self, token: FromPath[str]) -> Template:
+    async def form(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
         registration = await by_token(token)
-        return await _feedback_page(token, registration)
+        thanked = bool((outcome_for(request) or {}).get("thanked"))
+        return await _feedback_page(token, registration, thanked=thanked)
 
     @post("/feedback/{token:str}")
-    async def answer(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    async def answer(
+        self, request: Request[Any, Any, Any], token: FromPath[str]
+    ) -> Template | Redirect:
         registration = await by_token(token)
         form = await request.form()
         questions = await feedback.feedback_questions(registration.event)
@@ -359,7 +381,7 @@ class FeedbackPagesController(Controller):
             return await _feedback_page(
                 token, registration, refusal=refused.translated(), status_code=409
             )
-        return await _feedback_page(token, registration, thanked=True)
+        return see_other(request, f"/feedback/{token}", {"thanked": True})
 
     @get("/organiser/events/{slug:str}/feedback", guards=[manages_event])
     async def results_page(self, slug: FromPath[str]) -> Template:

@@ -74,3 +74,16 @@ async def delivery_problems(event_id: int) -> dict[int, str]:
         .order_by(OutboxMessage.id)
     )
     return {row["registration"]: row["last_error"] for row in rows if row["registration"]}
+
+
+async def last_mail_failed(registration_id: int) -> bool:
+    """The newest mail meant for this registration was refused for good; pages must say so."""
+    newest = (
+        await OutboxMessage.select(OutboxMessage.status)
+        .where(
+            (OutboxMessage.registration == registration_id) & (OutboxMessage.status != "skipped")
+        )
+        .order_by(OutboxMessage.id, ascending=False)
+        .first()
+    )
+    return newest is not None and newest["status"] == "failed"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, Conflict, ErrorCollector, ValidationFailed
@@ -21,7 +21,7 @@ from treffpunkt.events.calendar import (
 )
 from treffpunkt.events.controllers import event_page
 from treffpunkt.events.services import EventView, get_event, get_event_by_id, get_public_event
-from treffpunkt.notifications.services import delivery_problems
+from treffpunkt.notifications.services import delivery_problems, last_mail_failed
 from treffpunkt.registrations import questions as question_service
 from treffpunkt.registrations import services
 from treffpunkt.registrations.roster import SORTS, RosterQuery, roster, roster_csv
@@ -43,6 +43,7 @@ from treffpunkt.registrations.schemas import (
 from treffpunkt.registrations.services import Outcome, RegistrationView
 from treffpunkt.settings import get_settings
 from treffpunkt.web.auth import manages_event
+from treffpunkt.web.prg import outcome_for, see_other
 
 RECEIPT_MESSAGES = {
     "confirmed": "Your place is confirmed. A confirmation with your personal link is on its way.",
@@ -342,7 +343,9 @@ class RegistrationPagesController(Controller):
     include_in_schema = False
 
     @post("/events/{slug:str}/register")
-    async def register(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+    async def register(
+        self, request: Request[Any, Any, Any], slug: FromPath[str]
+    ) -> Template | Redirect:
         event = await get_public_event(slug)
         form = await request.form()
         questions = await question_service.questions_of(event.id)
@@ -353,11 +356,12 @@ class RegistrationPagesController(Controller):
         values["language"] = _form_text(form, "language") or "de"
         values["consent"] = _form_text(form, "consent") == "yes"
         values["answers"] = _form_answers(form, questions)
+        receipt_page = f"/events/{slug}/registered"
         if _form_text(form, "website"):
-            # A bot filled the invisible field: thank it and store nothing.
-            return _received(event, None)
+            # A bot filled the invisible field: thank it, store nothing, and promise no mail.
+            return see_other(request, receipt_page, {"mailed": False})
         try:
-            outcome = await services.register(slug, RegistrationForm(**values), now=utcnow())
+            await services.register(slug, RegistrationForm(**values), now=utcnow())
         except ValidationFailed as failed:
             return await event_page(
                 event, values=values, errors=_field_errors(failed), status_code=422
@@ -366,15 +370,37 @@ class RegistrationPagesController(Controller):
             return await event_page(
                 event, values=values, form_error=refused.translated(), status_code=409
             )
-        return _received(event, outcome)
+        return see_other(request, receipt_page, {"mailed": True})
+
+    @get("/events/{slug:str}/registered")
+    async def receipt(
+        self, request: Request[Any, Any, Any], slug: FromPath[str]
+    ) -> Template | Redirect:
+        """The same words for a new registration and an address registered already.
+
+        Whether a seat, a waiting-list place or approval awaits, and the secret link, are told
+        only in the mail: anyone may type any address into the form.
+        """
+        event = await get_public_event(slug)
+        outcome = outcome_for(request, keep=True)
+        if outcome is None:
+            return Redirect(path=f"/events/{slug}", status_code=303)
+        return Template(
+            template_name="registrations/received.html",
+            context={"event": event, "mailed": outcome["mailed"]},
+            headers=NO_STORE,
+        )
 
     @get("/registrations/{token:str}", name="manage_registration")
-    async def manage(self, token: FromPath[str]) -> Template:
+    async def manage(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
         registration = await services.by_token(token)
-        return await _manage_page(token, registration)
+        saved = bool((outcome_for(request) or {}).get("saved"))
+        return await _manage_page(token, registration, saved=saved)
 
     @post("/registrations/{token:str}")
-    async def change(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    async def change(
+        self, request: Request[Any, Any, Any], token: FromPath[str]
+    ) -> Template | Redirect:
         registration = await services.by_token(token)
         form = await request.form()
         questions = await question_service.questions_of(registration.event)
@@ -387,13 +413,13 @@ class RegistrationPagesController(Controller):
             language=_form_text(form, "language") or registration.language,  # type: ignore[arg-type]
         )
         try:
-            changed = await services.change_registration(token, change, now=utcnow())
+            await services.change_registration(token, change, now=utcnow())
         except ValidationFailed as failed:
             values = msgspec.structs.asdict(change)
             return await _manage_page(
                 token, registration, values=values, errors=_field_errors(failed), status_code=422
             )
-        return await _manage_page(token, changed, saved=True)
+        return see_other(request, f"/registrations/{token}", {"saved": True})
 
     @get("/registrations/{token:str}/calendar.ics")
     async def personal_feed(
@@ -420,9 +446,11 @@ class RegistrationPagesController(Controller):
         )
 
     @post("/registrations/{token:str}/cancel")
-    async def cancel(self, token: FromPath[str]) -> Template:
+    async def cancel(
+        self, request: Request[Any, Any, Any], token: FromPath[str]
+    ) -> Template | Redirect:
         try:
-            registration = await services.cancel_by_person(token, now=utcnow())
+            await services.cancel_by_person(token, now=utcnow())
         except Conflict as refused:
             registration = await services.by_token(token)
             return Template(
@@ -435,15 +463,7 @@ class RegistrationPagesController(Controller):
                 status_code=409,
                 headers=NO_STORE,
             )
-        return await _manage_page(token, registration)
-
-
-def _received(event: EventView, outcome: Outcome | None) -> Template:
-    return Template(
-        template_name="registrations/received.html",
-        context={"event": event, "outcome": outcome},
-        headers=NO_STORE,
-    )
+        return see_other(request, f"/registrations/{token}")
 
 
 async def _manage_page(
@@ -465,6 +485,7 @@ async def _manage_page(
             "values": values or registration.__dict__,
             "errors": errors or {},
             "saved": saved,
+            "mail_failed": await last_mail_failed(registration.id),
         },
         status_code=status_code,
         headers=NO_STORE,

@@ -15,7 +15,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -26,6 +26,7 @@ from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.services import EventView, get_event, get_event_by_id
 from treffpunkt.events.tables import Event
 from treffpunkt.notifications.outbox import enqueue, enqueue_to_registrations
+from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.open_seat import admit_to_open_seat, event_with_questions
 from treffpunkt.registrations.questions import checked_answers, questions_of
 from treffpunkt.registrations.schemas import (
@@ -41,6 +42,18 @@ from treffpunkt.signing import derived_key
 from treffpunkt.text import searchable
 
 LINK_PURPOSE = "registration-link"
+# Registering again re-sends the confirmation, but not while one is fresh: a double click or
+# a quick second try would only mail the same again (and a stranger could flood an inbox).
+RESEND_PAUSE = timedelta(minutes=10)
+# The mails that tell a registration's status and carry its link, as a re-send does.
+_STATUS_MAILS = (
+    "registration_confirmed",
+    "registration_waitlisted",
+    "registration_pending",
+    "registration_promoted",
+    "registration_approved",
+    "registration_resent",
+)
 _LOCK_COLUMNS = (
     Event.id,
     Event.status,
@@ -283,7 +296,9 @@ async def _admit(
         _refuse_unless_open(locked, now, by_organiser=by_organiser)
         existing = await _active_registration(event_id, values["email"])
         if existing is not None:
-            if not by_organiser:
+            if not by_organiser and not await _status_mailed_since(
+                existing["id"], now - RESEND_PAUSE
+            ):
                 await enqueue(
                     "registration_resent",
                     event_id=event_id,
@@ -316,6 +331,14 @@ async def _admit(
             payload={"waitlist_position": position} if position else None,
         )
     return Outcome(registration_id, status, position, already_registered=False)
+
+
+async def _status_mailed_since(registration_id: int, since: datetime) -> bool:
+    return await OutboxMessage.exists().where(
+        (OutboxMessage.registration == registration_id)
+        & OutboxMessage.kind.is_in(list(_STATUS_MAILS))
+        & (OutboxMessage.created_at > since)
+    )
 
 
 async def _active_registration(event_id: int, email: str) -> dict[str, Any] | None:
