@@ -30,6 +30,19 @@ def _run(work: Awaitable[T]) -> T:
         sys.exit(1)
 
 
+def _ready() -> None:
+    """Refuse to start on a bad setting or a language without its catalogue, in one line."""
+    from treffpunkt.i18n import check_catalogues
+    from treffpunkt.settings import SettingsError, get_settings
+
+    try:
+        get_settings()
+        check_catalogues()
+    except SettingsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
 def _password(given: str | None) -> str:
     """The password from the option, else prompted on a terminal, else stdin's first line."""
     if given is not None:
@@ -58,6 +71,7 @@ async def apply_migrations(*, quiet: bool = False) -> bool:
 @main.command()
 def migrate() -> None:
     """Apply all database migrations."""
+    _ready()
     if not _run(apply_migrations()):
         sys.exit(1)
 
@@ -174,10 +188,8 @@ def serve(host: str, port: int, workers: int, mail_worker: bool) -> None:
 
     import uvicorn
 
-    from treffpunkt.settings import get_settings
-
     os.environ["TREFFPUNKT_MAIL_WORKER"] = "true" if mail_worker else "false"
-    get_settings()  # fail before forking on a bad setting; fixes the dev secret for all workers
+    _ready()  # fail before forking on a bad setting; fixes the dev secret for all workers
     uvicorn.run(
         "treffpunkt.web.app:create_app",
         factory=True,
@@ -195,6 +207,7 @@ def worker() -> None:
     """Deliver the outbox (mail) alone, until stopped with Ctrl-C or SIGTERM."""
     import signal
 
+    _ready()
     from treffpunkt.notifications.worker import run_worker
 
     async def run() -> None:
