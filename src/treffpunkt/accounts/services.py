@@ -212,15 +212,7 @@ async def list_api_tokens(email: str) -> list[TokenView]:
         .where(ApiToken.organiser == await _organiser_id(email))
         .order_by(ApiToken.id)
     )
-    return [
-        TokenView(
-            id=row["id"],
-            created_at=row["created_at"],
-            last_used_at=row["last_used_at"],
-            revoked_at=row["revoked_at"],
-        )
-        for row in rows
-    ]
+    return [TokenView(**row) for row in rows]
 
 
 async def revoke_api_token(
