@@ -150,8 +150,9 @@ def list_tokens(email: str) -> None:
     def shown(moment: datetime | None) -> str:
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
+    listed = _run(list_api_tokens(email))
     click.echo(f"{'id':>6}  {'created':<20}  {'last used':<20}  revoked")
-    for token in _run(list_api_tokens(email)):
+    for token in listed:
         click.echo(
             f"{token.id:>6}  {shown(token.created_at):<20}  {shown(token.last_used_at):<20}  "
             f"{shown(token.revoked_at)}"
