@@ -15,8 +15,8 @@ PROJECT_ROOT = PACKAGE_DIR.parents[1]
 def _shipped(name: str) -> Path:
     """A top-level folder of the checkout, or its copy inside an installed wheel.
 
-    The wheel carries `templates/` and `migrations/` inside the package (pyproject's
-    force-include); a checkout and an editable install read the checkout's own folders.
+    The wheel carries `templates/` and `migrations/` inside the package (hatch_build.py);
+    a checkout and an editable install read the checkout's own folders.
     """
     inside = PACKAGE_DIR / name
     return inside if inside.is_dir() else PROJECT_ROOT / name
