@@ -9,8 +9,6 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 LOCALES := src/treffpunkt/locale
-PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po)
-MO_FILES := $(PO_FILES:.po=.mo)
 SQLITE_TEST_URL := sqlite:///$(CURDIR)/.test-data/test.sqlite3
 POSTGRES_TEST_URL ?= $(or $(TREFFPUNKT_TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/treffpunkt_test)
 
@@ -34,18 +32,12 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 .PHONY: install
-install: $(STAMP) $(MO_FILES) ## Create .venv and install Treffpunkt with its development tools
-
-%.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy=false -i $< -o $@ 2>/dev/null || $(BIN)/pybabel compile -i $< -o $@
+install: $(STAMP) ## Create .venv and install Treffpunkt with its development tools
 
 .PHONY: messages
 messages: $(STAMP) ## Extract translatable strings and update the de/en catalogues
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o $(LOCALES)/messages.pot src templates
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
-
-.PHONY: compile-messages
-compile-messages: $(MO_FILES) ## Compile the catalogues (.po → .mo)
 
 .PHONY: run
 run: install ## Migrate, load demo data and serve on http://127.0.0.1:8000 (SQLite)
@@ -61,13 +53,13 @@ run: install ## Migrate, load demo data and serve on http://127.0.0.1:8000 (SQLi
 
 .PHONY: lint
 lint: $(STAMP) ## ruff lint and format check
-	$(BIN)/ruff check src tests bench piccolo_conf.py
-	$(BIN)/ruff format --check src tests bench piccolo_conf.py
+	$(BIN)/ruff check src tests bench piccolo_conf.py hatch_build.py
+	$(BIN)/ruff format --check src tests bench piccolo_conf.py hatch_build.py
 
 .PHONY: format
 format: $(STAMP) ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench piccolo_conf.py
-	$(BIN)/ruff format src tests bench piccolo_conf.py
+	$(BIN)/ruff check --fix src tests bench piccolo_conf.py hatch_build.py
+	$(BIN)/ruff format src tests bench piccolo_conf.py hatch_build.py
 
 .PHONY: typecheck
 typecheck: $(STAMP) ## mypy (strict) on src/
@@ -104,4 +96,4 @@ bench-smoke: install ## Every benchmark scenario for a few seconds on tiny data 
 
 .PHONY: clean
 clean: ## Remove the virtualenv, caches and local databases
-	rm -rf $(VENV) .test-data .pytest_cache .mypy_cache .ruff_cache treffpunkt.sqlite3* $(MO_FILES)
+	rm -rf $(VENV) .test-data .pytest_cache .mypy_cache .ruff_cache treffpunkt.sqlite3*

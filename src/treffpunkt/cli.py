@@ -7,6 +7,7 @@ import contextlib
 import io
 import sys
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import click
@@ -29,6 +30,28 @@ def _run(work: Awaitable[T]) -> T:
         sys.exit(1)
 
 
+def _ready() -> None:
+    """Refuse to start on a bad setting or a language without its catalogue, in one line."""
+    from treffpunkt.i18n import check_catalogues
+    from treffpunkt.settings import SettingsError, get_settings
+
+    try:
+        get_settings()
+        check_catalogues()
+    except SettingsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+def _password(given: str | None) -> str:
+    """The password from the option, else prompted on a terminal, else stdin's first line."""
+    if given is not None:
+        return given
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @click.group()
 def main() -> None:
     """Treffpunkt: regional workshops and networking meetings, end to end."""
@@ -48,6 +71,7 @@ async def apply_migrations(*, quiet: bool = False) -> bool:
 @main.command()
 def migrate() -> None:
     """Apply all database migrations."""
+    _ready()
     if not _run(apply_migrations()):
         sys.exit(1)
 
@@ -68,15 +92,39 @@ def users() -> None:
 
 @users.command("create")
 @click.option("--email", required=True)
-@click.option("--password", required=True)
+@click.option(
+    "--password",
+    help="Unsafe: it stays in the shell history and shows in `ps`. "
+    "Without it the password is read from stdin, or prompted for on a terminal.",
+)
 @click.option("--name", default="")
 @click.option("--admin", is_flag=True, help="May manage every event.")
-def create_user(email: str, password: str, name: str, admin: bool) -> None:
+def create_user(email: str, password: str | None, name: str, admin: bool) -> None:
     """Create an organiser (or an admin)."""
     from treffpunkt.accounts.services import create_organiser
 
-    organiser = _run(create_organiser(email, password, name=name, is_admin=admin))
+    organiser = _run(create_organiser(email, _password(password), name=name, is_admin=admin))
     click.echo(f"created {'admin' if organiser.is_admin else 'organiser'} {organiser.email}")
+
+
+@users.command("set-password")
+@click.option("--email", required=True)
+def set_user_password(email: str) -> None:
+    """Change a password (read from stdin, or prompted for) and end every browser session."""
+    from treffpunkt.accounts.services import set_password
+
+    _run(set_password(email, _password(None)))
+    click.echo(f"changed the password of {email}")
+
+
+@users.command("deactivate")
+@click.option("--email", required=True)
+def deactivate_user(email: str) -> None:
+    """Take an organiser's access away: sign-in, API tokens and open browser sessions."""
+    from treffpunkt.accounts.services import deactivate_organiser
+
+    _run(deactivate_organiser(email))
+    click.echo(f"deactivated {email}")
 
 
 @main.group()
@@ -91,6 +139,38 @@ def create_token(email: str) -> None:
     from treffpunkt.accounts.services import create_api_token
 
     click.echo(_run(create_api_token(email)))
+
+
+@tokens.command("list")
+@click.option("--email", required=True)
+def list_tokens(email: str) -> None:
+    """List an organiser's tokens: id, created, last used, revoked (never the secret)."""
+    from treffpunkt.accounts.services import list_api_tokens
+
+    def shown(moment: datetime | None) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+    listed = _run(list_api_tokens(email))
+    click.echo(f"{'id':>6}  {'created':<20}  {'last used':<20}  revoked")
+    for token in listed:
+        click.echo(
+            f"{token.id:>6}  {shown(token.created_at):<20}  {shown(token.last_used_at):<20}  "
+            f"{shown(token.revoked_at)}"
+        )
+
+
+@tokens.command("revoke")
+@click.option("--token", "secret", help="The token itself, as the API caller sends it.")
+@click.option("--id", "token_id", type=int, help="The token's id, from `tokens list`.")
+def revoke_token(secret: str | None, token_id: int | None) -> None:
+    """Revoke an API token at once; the next call with it answers 401."""
+    from treffpunkt.accounts.services import revoke_api_token
+    from treffpunkt.clock import utcnow
+
+    if (secret is None) == (token_id is None):
+        raise click.UsageError("give either --token or --id")
+    revoked = _run(revoke_api_token(token=secret, token_id=token_id, now=utcnow()))
+    click.echo(f"revoked token {revoked}")
 
 
 @main.command()
@@ -109,10 +189,8 @@ def serve(host: str, port: int, workers: int, mail_worker: bool) -> None:
 
     import uvicorn
 
-    from treffpunkt.settings import get_settings
-
     os.environ["TREFFPUNKT_MAIL_WORKER"] = "true" if mail_worker else "false"
-    get_settings()  # fail before forking on a bad setting; fixes the dev secret for all workers
+    _ready()  # fail before forking on a bad setting; fixes the dev secret for all workers
     uvicorn.run(
         "treffpunkt.web.app:create_app",
         factory=True,
@@ -130,6 +208,7 @@ def worker() -> None:
     """Deliver the outbox (mail) alone, until stopped with Ctrl-C or SIGTERM."""
     import signal
 
+    _ready()
     from treffpunkt.notifications.worker import run_worker
 
     async def run() -> None:

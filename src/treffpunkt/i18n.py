@@ -7,6 +7,7 @@ worker) never see each other's language; nothing is installed globally per reque
 from __future__ import annotations
 
 import gettext as gettext_module
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -15,18 +16,41 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
 
-from treffpunkt.settings import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR
+from treffpunkt.settings import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, SettingsError
 
 DOMAIN = "messages"
 current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
 
 
 @cache
-def translations(language: str) -> gettext_module.NullTranslations:
-    return gettext_module.translation(
-        DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True
-    )
+def translations(language: str) -> gettext_module.GNUTranslations:
+    """The language's catalogue, compiled in memory from its `.po` file once per process.
+
+    Read from the source catalogue rather than a `.mo` that only `make` builds, so that a
+    wheel, `pip install .` and a checkout all speak every language. A missing catalogue is
+    an error, never a silent fall back to English.
+    """
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    try:
+        with path.open("rb") as po:
+            catalogue = read_po(po, locale=language, abort_invalid=True)
+    except (OSError, PoFileError) as error:
+        raise SettingsError(
+            f"no usable catalogue for the language {language!r}: {error}"
+        ) from error
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext_module.GNUTranslations(compiled)
+
+
+def check_catalogues() -> None:
+    """Refuse to start when a language in LANGUAGES has no catalogue."""
+    for language in LANGUAGES:
+        translations(language)
 
 
 def gettext(message: str) -> str:

@@ -8,11 +8,24 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parents[1]
+
+
+def _shipped(name: str) -> Path:
+    """A top-level folder of the checkout, or its copy inside an installed wheel.
+
+    The wheel carries `templates/` and `migrations/` inside the package (hatch_build.py);
+    a checkout and an editable install read the checkout's own folders.
+    """
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else PROJECT_ROOT / name
+
+
+TEMPLATES_DIR = _shipped("templates")
+MIGRATIONS_DIR = _shipped("migrations")
+STATIC_DIR = PACKAGE_DIR / "static"
+LOCALE_DIR = PACKAGE_DIR / "locale"
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 LANGUAGES = ("de", "en")

@@ -8,6 +8,8 @@ translation fails here until the catalogues are updated.
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog, Message
@@ -16,7 +18,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from treffpunkt import i18n
-from treffpunkt.settings import LANGUAGES, LOCALE_DIR, PROJECT_ROOT
+from treffpunkt.settings import LANGUAGES, LOCALE_DIR, PROJECT_ROOT, SettingsError
 
 SOURCE_DIRS = (PROJECT_ROOT / "src", PROJECT_ROOT / "templates")
 # `%(name)s`-style placeholders, as Python's %-formatting reads them.
@@ -188,14 +190,19 @@ def test_english_catalogue_repeats_its_msgids() -> None:
     assert differing == {}
 
 
-def test_compiled_catalogues_exist_for_every_language() -> None:
-    missing = [
-        language
-        for language in LANGUAGES
-        if not (LOCALE_DIR / language / "LC_MESSAGES" / "messages.mo").is_file()
-    ]
-
-    assert missing == [], "run `make compile-messages`"
+def test_a_language_without_its_catalogue_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    english = tmp_path / "en" / "LC_MESSAGES"
+    english.mkdir(parents=True)
+    shutil.copy(LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po", english)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    try:
+        with pytest.raises(SettingsError, match="no usable catalogue for the language 'de'"):
+            i18n.check_catalogues()
+    finally:
+        i18n.translations.cache_clear()
 
 
 def test_runtime_gettext_reads_the_compiled_german_catalogue() -> None:

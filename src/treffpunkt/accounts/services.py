@@ -65,17 +65,21 @@ _ORGANISER_FIELDS = (
 )
 
 
-async def create_organiser(
-    email: str, password: str, *, name: str = "", is_admin: bool = False
-) -> CurrentOrganiser:
-    problems = ErrorCollector()
-    email = checked_address(email, "email", problems)
+def _check_password(problems: ErrorCollector, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.add(
             "password",
             N_("must be at least %(length)d characters long"),
             length=MIN_PASSWORD_LENGTH,
         )
+
+
+async def create_organiser(
+    email: str, password: str, *, name: str = "", is_admin: bool = False
+) -> CurrentOrganiser:
+    problems = ErrorCollector()
+    email = checked_address(email, "email", problems)
+    _check_password(problems, password)
     problems.raise_if_any()
     if await Organiser.exists().where(Organiser.email == email):
         raise Conflict(
@@ -169,3 +173,87 @@ async def end_all_sessions(organiser_id: int) -> None:
     await Organiser.update({Organiser.session_epoch: Organiser.session_epoch + 1}).where(
         Organiser.id == organiser_id
     )
+
+
+# --- operator commands (treffpunkt users …, treffpunkt tokens …) -----------------------------
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """What an operator may see of a token: never the secret (only its hash is stored)."""
+
+    id: int
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+async def _organiser_id(email: str) -> int:
+    """Any organiser, active or not: operators also manage deactivated accounts."""
+    row = (
+        await Organiser.select(Organiser.id)
+        .where(Organiser.email == normalise_email(email))
+        .first()
+    )
+    if row is None:
+        raise NotFound(
+            N_("no organiser with the email %(email)s"), email=email, code="organiser_not_found"
+        )
+    return int(row["id"])
+
+
+async def list_api_tokens(email: str) -> list[TokenView]:
+    """The organiser's tokens, oldest first."""
+    rows = (
+        await ApiToken.select(
+            ApiToken.id, ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at
+        )
+        .where(ApiToken.organiser == await _organiser_id(email))
+        .order_by(ApiToken.id)
+    )
+    return [TokenView(**row) for row in rows]
+
+
+async def revoke_api_token(
+    *, token: str | None = None, token_id: int | None = None, now: datetime
+) -> int:
+    """Revoke a token, named by its secret or its id; its next call answers 401.
+
+    Revoking a revoked token again keeps the first revocation time. Returns the token's id.
+    """
+    which = (
+        ApiToken.token_hash == _hash_token(token) if token is not None else ApiToken.id == token_id
+    )
+    revoked = (
+        await ApiToken.update({ApiToken.revoked_at: now})
+        .where(which & ApiToken.revoked_at.is_null())
+        .returning(ApiToken.id)
+    )
+    if revoked:
+        return int(revoked[0]["id"])
+    existing = await ApiToken.select(ApiToken.id).where(which).first()
+    if existing is None:
+        raise NotFound(N_("no such API token"), code="token_not_found")
+    return int(existing["id"])
+
+
+async def deactivate_organiser(email: str) -> None:
+    """Take an organiser's access away: no sign-in, no API token, every browser signed out."""
+    await Organiser.update(
+        {Organiser.is_active: False, Organiser.session_epoch: Organiser.session_epoch + 1}
+    ).where(Organiser.id == await _organiser_id(email))
+
+
+async def set_password(email: str, password: str) -> None:
+    """Give an organiser a new password and sign them out of every browser."""
+    problems = ErrorCollector()
+    _check_password(problems, password)
+    problems.raise_if_any()
+    organiser_id = await _organiser_id(email)
+    password_hash = await anyio.to_thread.run_sync(_hasher.hash, password)
+    await Organiser.update(
+        {
+            Organiser.password_hash: password_hash,
+            Organiser.session_epoch: Organiser.session_epoch + 1,
+        }
+    ).where(Organiser.id == organiser_id)
