@@ -192,7 +192,7 @@ async def _organiser_id(email: str) -> int:
     """Any organiser, active or not: operators also manage deactivated accounts."""
     row = (
         await Organiser.select(Organiser.id)
-        .where(Organiser.email == normalise_email(email))
+        .where(Organiser.email == _lookup_form(email))
         .first()
     )
     if row is None:
