@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests import factories
+from tests.registrations.helpers import person, problem_code, register_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -64,3 +65,53 @@ async def test_a_title_change_keeps_the_sequence(client: httpx.AsyncClient) -> N
 
     assert response.json()["title"] == "Neuer Titel"
     assert response.json()["sequence"] == 0
+
+
+async def five_seats_three_taken(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    owner, auth = await factories.organiser_with_token()
+    event = await factories.event(owner, capacity=5)
+    for _ in range(3):
+        await register_ok(client, event.slug)
+    return event.slug, auth
+
+
+async def test_lowering_capacity_below_the_seats_taken_answers_409_capacity_below_taken(
+    client: httpx.AsyncClient,
+) -> None:
+    slug, auth = await five_seats_three_taken(client)
+
+    response = await client.patch(f"/api/v1/events/{slug}", json={"capacity": 2}, headers=auth)
+
+    assert response.status_code == 409
+    assert problem_code(response) == "capacity_below_taken"
+    assert (await client.get(f"/api/v1/events/{slug}")).json()["capacity"] == 5
+
+
+async def test_lowering_capacity_to_the_seats_taken_leaves_none_free(
+    client: httpx.AsyncClient,
+) -> None:
+    slug, auth = await five_seats_three_taken(client)
+
+    response = await client.patch(f"/api/v1/events/{slug}", json={"capacity": 3}, headers=auth)
+
+    assert response.status_code == 200
+    assert (response.json()["capacity"], response.json()["seats_left"]) == (3, 0)
+
+
+async def test_an_event_filled_beyond_capacity_by_hand_can_still_be_renamed(
+    client: httpx.AsyncClient,
+) -> None:
+    owner, auth = await factories.organiser_with_token()
+    event = await factories.event(owner, capacity=1)
+    await register_ok(client, event.slug)
+    await client.post(
+        f"/api/v1/events/{event.slug}/roster",
+        json={**person(), "exceed_capacity": True},
+        headers=auth,
+    )
+
+    response = await client.patch(
+        f"/api/v1/events/{event.slug}", json={"title": "Neuer Titel"}, headers=auth
+    )
+
+    assert (response.status_code, response.json()["title"]) == (200, "Neuer Titel")
