@@ -55,16 +55,15 @@ async def test_rescheduling_a_published_event_raises_its_sequence(
     assert response.json()["starts_at"] == "2030-01-10T09:00:00+01:00"
 
 
-async def test_a_title_change_keeps_the_sequence(client: httpx.AsyncClient) -> None:
+async def test_a_capacity_change_keeps_the_sequence(client: httpx.AsyncClient) -> None:
     owner, auth = await factories.organiser_with_token()
     event = await factories.event(owner)
 
     response = await client.patch(
-        f"/api/v1/events/{event.slug}", json={"title": "Neuer Titel"}, headers=auth
+        f"/api/v1/events/{event.slug}", json={"capacity": 40}, headers=auth
     )
 
-    assert response.json()["title"] == "Neuer Titel"
-    assert response.json()["sequence"] == 0
+    assert (response.json()["capacity"], response.json()["sequence"]) == (40, 0)
 
 
 async def five_seats_three_taken(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:

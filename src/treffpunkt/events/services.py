@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,24 +21,33 @@ from treffpunkt.db import as_datetime, is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
 from treffpunkt.events.tables import Event, EventOrganiser, EventSector, Region, Sector
+from treffpunkt.notifications.outbox import enqueue_merged
 from treffpunkt.settings import get_settings
 from treffpunkt.text import fold, searchable, slugify
 
 PUBLIC_STATUSES = ("published", "cancelled")
-# Columns whose change attendees must see in their calendars: they raise SEQUENCE.
-CALENDAR_COLUMNS = frozenset(
+# Columns of what an invite and its mail show: a change of one raises SEQUENCE and updates
+# every registrant's invite.
+INVITE_COLUMNS = frozenset(
     {
-        "starts_at",
-        "ends_at",
-        "timezone",
+        "title",
+        "summary",
+        "description",
         "format",
         "venue_name",
         "venue_street",
         "venue_postal_code",
         "venue_city",
         "online_url",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "contact_name",
+        "contact_email",
     }
 )
+# Edits saved within this time of each other reach every registrant as one update mail.
+UPDATE_DEBOUNCE = timedelta(minutes=1)
 MAX_SEARCH_WORDS = 8
 _SLUG_ALPHABET = "".join(c for c in string.ascii_lowercase + string.digits if c not in "ilo01")
 
@@ -373,7 +382,8 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
     """Apply a partial change to the event as it is now: only what was sent and differs changes.
 
     The event stays locked from reading it to commit, so two organisers' edits cannot undo
-    each other. A change of time or place raises SEQUENCE once the event is public.
+    each other. Once the event is public, a change of anything an invite shows raises SEQUENCE
+    and queues one update per registrant, merged with one still waiting (UPDATE_DEBOUNCE).
     """
     sent = {
         name: value
@@ -381,7 +391,7 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
         if value is not msgspec.UNSET
     }
     # Imported here: registrations build on events, not the other way round.
-    from treffpunkt.registrations.services import fill_free_seats, notify_registrants
+    from treffpunkt.registrations.services import fill_free_seats
 
     async with write_transaction():
         event = await get_event(slug, lock=True)
@@ -396,19 +406,21 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
             return event
         if "capacity" in changed:
             _refuse_below_taken(event, after.capacity)
-        shown = event.status == "published" and not CALENDAR_COLUMNS.isdisjoint(changed)
+        shown = event.status == "published" and not INVITE_COLUMNS.isdisjoint(changed)
         sequence = event.sequence + 1 if shown else event.sequence
         await Event.update(**changed, sequence=sequence, updated_at=now).where(Event.id == event.id)
         if shown:
-            await notify_registrants(
-                event.id,
+            await enqueue_merged(
                 "event_updated",
-                {
+                event_id=event.id,
+                payload={
                     "old_starts_at": event.starts_at.isoformat(),
                     "old_ends_at": event.ends_at.isoformat(),
                     "old_timezone": event.timezone,
                     "old_place": event.place,
                 },
+                due=now + UPDATE_DEBOUNCE,
+                now=now,
             )
         if _adds_seats(event.capacity, after.capacity):
             await fill_free_seats(event.id, now=now)
