@@ -66,32 +66,32 @@ async def test_a_capacity_change_keeps_the_sequence(client: httpx.AsyncClient) -
     assert (response.json()["capacity"], response.json()["sequence"]) == (40, 0)
 
 
-async def five_seats_three_taken(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+async def lower_capacity_with_three_seats_taken(
+    client: httpx.AsyncClient, capacity: int
+) -> tuple[str, httpx.Response]:
+    """Five seats, three people registered, then the capacity PATCHed to `capacity`."""
     owner, auth = await factories.organiser_with_token()
     event = await factories.event(owner, capacity=5)
     for _ in range(3):
         await register_ok(client, event.slug)
-    return event.slug, auth
+    url = f"/api/v1/events/{event.slug}"
+    return url, await client.patch(url, json={"capacity": capacity}, headers=auth)
 
 
 async def test_lowering_capacity_below_the_seats_taken_answers_409_capacity_below_taken(
     client: httpx.AsyncClient,
 ) -> None:
-    slug, auth = await five_seats_three_taken(client)
-
-    response = await client.patch(f"/api/v1/events/{slug}", json={"capacity": 2}, headers=auth)
+    url, response = await lower_capacity_with_three_seats_taken(client, 2)
 
     assert response.status_code == 409
     assert problem_code(response) == "capacity_below_taken"
-    assert (await client.get(f"/api/v1/events/{slug}")).json()["capacity"] == 5
+    assert (await client.get(url)).json()["capacity"] == 5
 
 
 async def test_lowering_capacity_to_the_seats_taken_leaves_none_free(
     client: httpx.AsyncClient,
 ) -> None:
-    slug, auth = await five_seats_three_taken(client)
-
-    response = await client.patch(f"/api/v1/events/{slug}", json={"capacity": 3}, headers=auth)
+    _, response = await lower_capacity_with_three_seats_taken(client, 3)
 
     assert response.status_code == 200
     assert (response.json()["capacity"], response.json()["seats_left"]) == (3, 0)
