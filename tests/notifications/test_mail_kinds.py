@@ -20,6 +20,7 @@ from tests.notifications.helpers import (
     calendar_of,
     has_calendar,
     html_of,
+    make_due,
     manage_url,
     outbox_rows,
     parts_of_type,
@@ -388,6 +389,7 @@ async def test_every_mail_gives_manage_link_date_place_and_organiser_contact(
         ),
         now=utcnow(),
     )  # changed
+    await make_due()
     await drain()
     await cancel_by_person(await token_for(ids["anna"]), now=utcnow())  # cancelled, promoted
     await drain()

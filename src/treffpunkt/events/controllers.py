@@ -236,7 +236,7 @@ class EventApiController(Controller):
 
     @patch(
         "/{slug:str}",
-        summary="Change an event; a new time or place raises its calendar SEQUENCE",
+        summary="Change the fields sent; a change an invite shows raises its calendar SEQUENCE",
         guards=[manages_event],
     )
     async def update_event(self, slug: FromPath[str], data: JSONBody[EventUpdate]) -> EventOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,17 +17,38 @@ from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Max
 
 from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_email
-from treffpunkt.addresses import checked_address, normalise_address
-from treffpunkt.db import as_datetime, write_transaction
+from treffpunkt.addresses import checked_address, mailable
+from treffpunkt.db import as_datetime, is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
 from treffpunkt.events.tables import Event, EventOrganiser, EventSector, Region, Sector
+from treffpunkt.notifications.outbox import enqueue_merged
 from treffpunkt.settings import get_settings
 from treffpunkt.text import fold, searchable, slugify
 
 PUBLIC_STATUSES = ("published", "cancelled")
-# Fields whose change attendees must see in their calendars: they raise SEQUENCE.
-CALENDAR_FIELDS = ("starts_at", "ends_at", "timezone", "format", "venue", "online_url")
+# Columns of what an invite and its mail show: a change of one raises SEQUENCE and updates
+# every registrant's invite.
+INVITE_COLUMNS = frozenset(
+    {
+        "title",
+        "summary",
+        "description",
+        "format",
+        "venue_name",
+        "venue_street",
+        "venue_postal_code",
+        "venue_city",
+        "online_url",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "contact_name",
+        "contact_email",
+    }
+)
+# Edits saved within this time of each other reach every registrant as one update mail.
+UPDATE_DEBOUNCE = timedelta(minutes=1)
 MAX_SEARCH_WORDS = 8
 _SLUG_ALPHABET = "".join(c for c in string.ascii_lowercase + string.digits if c not in "ilo01")
 
@@ -150,8 +171,15 @@ async def _views(rows: list[dict[str, Any]]) -> list[EventView]:
     return [_view(row, sectors[row["id"]]) for row in rows]
 
 
-async def get_event(slug: str) -> EventView:
-    row = await Event.select().where(Event.slug == slug).first()
+async def get_event(slug: str, *, lock: bool = False) -> EventView:
+    """The event; with `lock`, inside a write_transaction, no one else changes it until commit.
+
+    On SQLite the transaction's single writer is the lock; PostgreSQL locks the row.
+    """
+    query = Event.select().where(Event.slug == slug)
+    if lock and is_postgres():
+        query = query.lock_rows("UPDATE")
+    row = await query.first()
     if row is None:
         raise NotFound(N_("no event %(slug)s"), slug=slug, code="event_not_found")
     return (await _views([row]))[0]
@@ -286,7 +314,7 @@ async def _columns(data: EventCreate) -> dict[str, Any]:
         "registration_opens_at": _utc(data.registration_opens_at),
         "registration_closes_at": _utc(data.registration_closes_at),
         "contact_name": data.contact_name.strip(),
-        "contact_email": normalise_address(data.contact_email) if data.contact_email else "",
+        "contact_email": mailable(data.contact_email) or data.contact_email,
         "search_text": await _search_text(data),
     }
 
@@ -342,42 +370,62 @@ def _adds_seats(before: int | None, after: int | None) -> bool:
     return after is None or after > before
 
 
+def _refuse_below_taken(event: EventView, capacity: int | None) -> None:
+    if capacity is not None and capacity < event.seats_taken:
+        raise Conflict(
+            N_("the capacity cannot be lower than the %(taken)s seats already taken"),
+            taken=event.seats_taken,
+            code="capacity_below_taken",
+        )
+
+
 async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> EventView:
-    """Apply a partial change; a change of time or place raises SEQUENCE once it is public."""
-    event = await get_event(slug)
-    _refuse_if_cancelled(event)
+    """Apply a partial change to the event as it is now: only what was sent and differs changes.
+
+    The event stays locked from reading it to commit, so two organisers' edits cannot undo
+    each other. Once the event is public, a change of anything an invite shows raises SEQUENCE
+    and queues one update per registrant, merged with one still waiting (UPDATE_DEBOUNCE).
+    """
     sent = {
         name: value
         for name, value in msgspec.structs.asdict(changes).items()
         if value is not msgspec.UNSET
     }
-    before = _as_create(event)
-    after = msgspec.structs.replace(before, **sent)
-    await _check(after)
-    calendar_changed = any(
-        getattr(before, name) != getattr(after, name) for name in CALENDAR_FIELDS if name in sent
-    )
-    columns = await _columns(after)
-    async with write_transaction():
-        await Event.update(**columns, updated_at=now).where(Event.id == event.id)
-        # Imported here: registrations build on events, not the other way round.
-        from treffpunkt.registrations.services import fill_free_seats, notify_registrants
+    # Imported here: registrations build on events, not the other way round.
+    from treffpunkt.registrations.services import fill_free_seats
 
-        if calendar_changed and event.status == "published":
-            await Event.update({Event.sequence: Event.sequence + 1}).where(Event.id == event.id)
-            await notify_registrants(
-                event.id,
+    async with write_transaction():
+        event = await get_event(slug, lock=True)
+        _refuse_if_cancelled(event)
+        before = _as_create(event)
+        after = msgspec.structs.replace(before, **sent)
+        await _check(after)
+        stored, wanted = await _columns(before), await _columns(after)
+        changed = {name: value for name, value in wanted.items() if value != stored[name]}
+        new_sectors = set(after.sectors) != set(event.sectors)
+        if not changed and not new_sectors:
+            return event
+        if "capacity" in changed:
+            _refuse_below_taken(event, after.capacity)
+        shown = event.status == "published" and not INVITE_COLUMNS.isdisjoint(changed)
+        sequence = event.sequence + 1 if shown else event.sequence
+        await Event.update(**changed, sequence=sequence, updated_at=now).where(Event.id == event.id)
+        if shown:
+            await enqueue_merged(
                 "event_updated",
-                {
+                event_id=event.id,
+                payload={
                     "old_starts_at": event.starts_at.isoformat(),
                     "old_ends_at": event.ends_at.isoformat(),
                     "old_timezone": event.timezone,
                     "old_place": event.place,
                 },
+                due=now + UPDATE_DEBOUNCE,
+                now=now,
             )
         if _adds_seats(event.capacity, after.capacity):
             await fill_free_seats(event.id, now=now)
-        if "sectors" in sent and set(after.sectors) != set(event.sectors):
+        if new_sectors:
             await EventSector.delete().where(EventSector.event == event.id)
             await EventSector.insert(
                 *[EventSector(event=event.id, sector=code) for code in after.sectors]
@@ -386,16 +434,17 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
 
 
 async def publish_event(slug: str, *, now: datetime) -> EventView:
-    event = await get_event(slug)
-    _refuse_if_cancelled(event)
-    if event.status == "published":
-        return event
-    if event.is_finished(now):
-        raise Conflict(N_("the event is over and cannot be published"), code="event_finished")
-    await _check(_as_create(event))
-    await Event.update(
-        {Event.status: "published", Event.published_at: now, Event.updated_at: now}
-    ).where((Event.id == event.id) & (Event.status == "draft"))
+    async with write_transaction():
+        event = await get_event(slug, lock=True)
+        _refuse_if_cancelled(event)
+        if event.status == "published":
+            return event
+        if event.is_finished(now):
+            raise Conflict(N_("the event is over and cannot be published"), code="event_finished")
+        await _check(_as_create(event))
+        await Event.update(
+            {Event.status: "published", Event.published_at: now, Event.updated_at: now}
+        ).where(Event.id == event.id)
     return await get_event(slug)
 
 
@@ -404,42 +453,38 @@ async def cancel_event(slug: str, reason: str, *, now: datetime) -> EventView:
         problems = ErrorCollector()
         problems.add("reason", N_("must not be empty"))
         problems.raise_if_any()
-    event = await get_event(slug)
-    _refuse_if_cancelled(event)
-    if event.status == "draft":
-        raise Conflict(
-            N_("a draft is not public: delete it instead of cancelling it"),
-            code="event_not_published",
-        )
     from treffpunkt.registrations.services import notify_registrants
 
     async with write_transaction():
-        cancelled = (
-            await Event.update(
-                {
-                    Event.status: "cancelled",
-                    Event.cancellation_reason: reason.strip(),
-                    Event.cancelled_at: now,
-                    Event.updated_at: now,
-                    Event.sequence: Event.sequence + 1,
-                }
+        event = await get_event(slug, lock=True)
+        _refuse_if_cancelled(event)
+        if event.status == "draft":
+            raise Conflict(
+                N_("a draft is not public: delete it instead of cancelling it"),
+                code="event_not_published",
             )
-            .where((Event.id == event.id) & (Event.status == "published"))
-            .returning(Event.id)
-        )
-        if cancelled:
-            await notify_registrants(event.id, "event_cancelled", None)
+        await Event.update(
+            {
+                Event.status: "cancelled",
+                Event.cancellation_reason: reason.strip(),
+                Event.cancelled_at: now,
+                Event.updated_at: now,
+                Event.sequence: event.sequence + 1,
+            }
+        ).where(Event.id == event.id)
+        await notify_registrants(event.id, "event_cancelled", None)
     return await get_event(slug)
 
 
 async def delete_draft(slug: str) -> None:
-    event = await get_event(slug)
-    if event.status != "draft":
-        raise Conflict(
-            N_("only drafts can be deleted; cancel a published event instead"),
-            code="event_not_draft",
-        )
-    await Event.delete().where((Event.id == event.id) & (Event.status == "draft"))
+    async with write_transaction():
+        event = await get_event(slug, lock=True)
+        if event.status != "draft":
+            raise Conflict(
+                N_("only drafts can be deleted; cancel a published event instead"),
+                code="event_not_draft",
+            )
+        await Event.delete().where(Event.id == event.id)
 
 
 def _catalogue_filter(query: CatalogueQuery, now: datetime) -> Combinable:
