@@ -116,6 +116,17 @@ def raw_calendar(message: EmailMessage) -> bytes:
     return payload
 
 
+def calendar_parts(message: EmailMessage) -> list[bytes]:
+    """Every calendar a mail carries: the inline text/calendar and the .ics attachment."""
+    found = []
+    for part in leaves(message):
+        if part.get_content_type() in {"text/calendar", "application/ics"}:
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            found.append(payload)
+    return found
+
+
 def calendar_of(message: EmailMessage) -> icalendar.Calendar:
     return icalendar.Calendar.from_ical(raw_calendar(message))
 

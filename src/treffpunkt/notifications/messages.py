@@ -213,7 +213,8 @@ async def render(
         )
         text = ENVIRONMENT.get_template("mail/message.txt").render(context)
         html = ENVIRONMENT.get_template("mail/message.html").render({**context, "subject": subject})
-        description = gettext("Your registration: %(url)s") % {"url": manage_url or ical.url}
+        # Never the manage link: colleagues read shared calendars (Exchange, Outlook).
+        description = gettext("Event page: %(url)s") % {"url": ical.url}
     calendar_bytes, method = None, None
     holds_seat = registration is not None and registration.status == "confirmed"
     wants_calendar = kind in INVITING or kind in CANCELLING
