@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id
+from treffpunkt.addresses import ascii_address
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.attendance.tickets import ticket_png
 from treffpunkt.errors import N_
@@ -290,8 +291,9 @@ def to_mime(mail: Mail, *, outbox_id: int, name: str, recipient: str, now: datet
         attachment.add_header("Content-Disposition", "attachment", filename=filename)
         message = MIMEMultipart("mixed", _subparts=[message, attachment])
     message["Subject"] = Header(_one_line(mail.subject), "utf-8")  # type: ignore[assignment]
-    message["From"] = formataddr(("Treffpunkt", settings.mail_from))
-    message["To"] = formataddr((_one_line(name), recipient), charset="utf-8") if name else recipient
+    sender, to = ascii_address(settings.mail_from), ascii_address(recipient)
+    message["From"] = formataddr(("Treffpunkt", sender))
+    message["To"] = formataddr((_one_line(name), to), charset="utf-8") if name else to
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(outbox_id)
     message["Auto-Submitted"] = "auto-generated"

@@ -128,9 +128,10 @@ async def deliver(rows: list[dict[str, Any]], server: SmtpServer, *, now: dateti
             result.skipped += 1
             continue
         except Exception as error:
+            # A database hiccup must not cost anyone their mail: the same backoff as SMTP.
             logger.exception("mail could not be rendered", outbox_id=row["id"])
-            await _finish(row["id"], status="failed", last_error=f"rendering: {error}"[:2000])
-            result.failed += 1
+            await _retry_or_give_up(row, f"rendering: {error}", now)
+            result.deferred += 1
             continue
         prepared.append((row, message))
     if not prepared:
