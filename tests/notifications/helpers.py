@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import io
+import os
 import re
-from datetime import UTC, datetime
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage, MIMEPart
+from pathlib import Path
 from typing import Any
 
 import icalendar
 import zxingcpp
 from PIL import Image
 
+from tests import factories
+from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
 from treffpunkt.events.tables import Event
 from treffpunkt.notifications.tables import OutboxMessage
@@ -70,6 +78,52 @@ async def make_due(*, status: str = "pending") -> None:
     await OutboxMessage.update(
         {OutboxMessage.next_attempt_at: datetime(2000, 1, 1, tzinfo=UTC)}
     ).where(OutboxMessage.status == status)
+
+
+class Clock:
+    """A worker's clock that moves only when the test says (an SMTP server thread may too)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        with self._lock:
+            self.now += by
+
+
+# --- worker processes --------------------------------------------------------------------
+
+
+async def queue_confirmations(organiser: CurrentOrganiser, count: int) -> None:
+    event = await factories.event(organiser, capacity=None, **SCHEDULE)
+    for number in range(count):
+        await sign_up(event.slug, f"person{number}@example.org", name=f"Person {number}")
+    assert await OutboxMessage.count().where(OutboxMessage.status == "pending") == count
+
+
+def start_worker(log: Path) -> subprocess.Popen[bytes]:
+    """`python -m treffpunkt worker` with this test's database and SMTP settings."""
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "treffpunkt", "worker"],
+            env={**os.environ, "TREFFPUNKT_LOG_LEVEL": "WARNING"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 # --- MIME -------------------------------------------------------------------------------

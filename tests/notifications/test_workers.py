@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,9 +11,13 @@ from pathlib import Path
 import anyio
 import pytest
 
-from tests import factories
 from tests.notifications.conftest import Sink
-from tests.notifications.helpers import SCHEDULE, outbox_rows, sign_up
+from tests.notifications.helpers import (
+    outbox_rows,
+    queue_confirmations,
+    start_worker,
+    stop_worker,
+)
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.db import is_postgres
 from treffpunkt.notifications.messages import message_id
@@ -27,24 +28,6 @@ pytestmark = pytest.mark.anyio
 
 Organiser = tuple[CurrentOrganiser, dict[str, str]]
 WORKER_DEADLINE = 60.0
-
-
-async def queue_confirmations(organiser: Organiser, count: int) -> None:
-    event = await factories.event(organiser[0], capacity=None, **SCHEDULE)
-    for number in range(count):
-        await sign_up(event.slug, f"person{number}@example.org", name=f"Person {number}")
-    assert await OutboxMessage.count().where(OutboxMessage.status == "pending") == count
-
-
-def start_worker(log: Path) -> subprocess.Popen[bytes]:
-    """`python -m treffpunkt worker` with this test's database and SMTP settings."""
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "treffpunkt", "worker"],
-            env={**os.environ, "TREFFPUNKT_LOG_LEVEL": "WARNING"},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def socket_owner(local_port: int, pids: list[int]) -> int | None:
@@ -65,16 +48,6 @@ def socket_owner(local_port: int, pids: list[int]) -> int | None:
     return None
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
 async def test_two_worker_processes_on_postgresql_send_each_message_exactly_once(
     smtp: Sink, organiser: Organiser
 ) -> None:
@@ -83,7 +56,7 @@ async def test_two_worker_processes_on_postgresql_send_each_message_exactly_once
             "several worker processes need PostgreSQL (FOR UPDATE SKIP LOCKED); "
             "SQLite has one writer and is covered by the in-process test"
         )
-    await queue_confirmations(organiser, 200)
+    await queue_confirmations(organiser[0], 200)
     logs = Path(tempfile.mkdtemp(prefix="treffpunkt-workers-"))
     workers = [start_worker(logs / f"worker-{n}.log") for n in (1, 2)]
     senders: dict[int, int | None] = {}  # one lookup per connection, not per message
@@ -103,7 +76,7 @@ async def test_two_worker_processes_on_postgresql_send_each_message_exactly_once
             await anyio.sleep(0.25)
     finally:
         for process in workers:
-            stop(process)
+            stop_worker(process)
 
     rows = await outbox_rows()
     assert [row["status"] for row in rows] == ["sent"] * 200
@@ -117,7 +90,7 @@ async def test_two_worker_processes_on_postgresql_send_each_message_exactly_once
 async def test_two_concurrent_drains_send_each_message_exactly_once(
     smtp: Sink, organiser: Organiser
 ) -> None:
-    await queue_confirmations(organiser, 120)
+    await queue_confirmations(organiser[0], 120)
 
     first, second = await asyncio.gather(drain(), drain())
 
