@@ -48,6 +48,16 @@ INVITING = {
 # Of these, only people holding a seat get the calendar entry; others just read the news.
 NEWS_FOR_EVERYONE = {"event_updated", "event_cancelled"}
 CANCELLING = {"registration_cancelled", "registration_declined", "event_cancelled"}
+# News of a place (or a wait for one) and reminders mean nothing once the event has begun.
+BEFORE_THE_START = {
+    "registration_promoted",
+    "registration_approved",
+    "registration_waitlisted",
+    "registration_pending",
+    "reminder",
+}
+# Mails that state a registration's status: untrue (so skipped) once the status has changed.
+STATUS_STATED = {"registration_waitlisted": "waitlisted", "registration_pending": "pending"}
 SUBJECTS = {
     "registration_confirmed": N_("Registration confirmed: %(title)s"),
     "registration_promoted": N_("A place has become free for you: %(title)s"),
@@ -100,10 +110,23 @@ def _status_kind(kind: str, registration: RegistrationView) -> str:
     }.get(registration.status, "registration_cancelled")
 
 
-def _still_applies(kind: str, event: EventView, registration: RegistrationView | None) -> bool:
+def _still_applies(
+    row: dict[str, Any],
+    kind: str,
+    event: EventView,
+    registration: RegistrationView | None,
+    now: datetime,
+) -> bool:
+    """Whether what the mail says is still true now, at send time."""
     if kind in ("event_cancelled", "registration_cancelled", "registration_declined"):
         return True
     if event.status == "cancelled":
+        return False
+    if kind in BEFORE_THE_START and now >= event.starts_at:
+        return False
+    if kind in INVITING and event.is_finished(now):
+        return False
+    if kind == "reminder" and row["event_starts_at"] not in (None, event.starts_at):
         return False
     if registration is None:
         return True
@@ -113,6 +136,8 @@ def _still_applies(kind: str, event: EventView, registration: RegistrationView |
         return registration.checked_in_at is not None
     if kind in INVITING or kind == "reminder":
         return registration.status == "confirmed"
+    if kind in STATUS_STATED:
+        return registration.status == STATUS_STATED[kind]
     return registration.is_active
 
 
@@ -171,7 +196,7 @@ async def render(
     registration = addressee.registration if addressee else None
     payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
     kind = _status_kind(row["kind"], registration) if registration else row["kind"]
-    if not _still_applies(kind, event, registration):
+    if not _still_applies(row, kind, event, registration, now):
         raise Obsolete(f"{row['kind']} no longer applies")
     settings = get_settings()
     token = addressee.token if addressee else None

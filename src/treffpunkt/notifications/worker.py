@@ -251,20 +251,22 @@ async def deliver(
 
 
 async def schedule_reminders(now: datetime) -> None:
-    """One reminder per confirmed registration, the configured time before the start.
+    """One reminder per confirmed registration and event start, the configured time before.
 
-    The partial unique index on (registration) for reminders makes concurrent scans safe.
+    The partial unique index on (registration, event_starts_at) for reminders makes
+    concurrent scans safe, and gives a postponed event a reminder for its new date.
     """
     horizon = now + timedelta(hours=get_settings().reminder_hours)
     await DB.run_querystring(
         QueryString(
             "INSERT INTO outbox_message (kind, event, registration, recipient, language, payload,"
-            " status, attempts, next_attempt_at, last_error, created_at)"
-            " SELECT 'reminder', r.event, r.id, r.email, r.language, {}, 'pending', 0, {}, '', {}"
+            " status, attempts, next_attempt_at, last_error, created_at, event_starts_at)"
+            " SELECT 'reminder', r.event, r.id, r.email, r.language, {}, 'pending', 0, {}, '', {},"
+            " e.starts_at"
             " FROM registration AS r, event AS e"
             " WHERE e.id = r.event AND r.status = 'confirmed' AND e.status = 'published'"
             " AND e.starts_at > {} AND e.starts_at <= {}"
-            " ON CONFLICT (registration) WHERE kind = 'reminder' DO NOTHING",
+            " ON CONFLICT (registration, event_starts_at) WHERE kind = 'reminder' DO NOTHING",
             "{}",
             now,
             now,
