@@ -31,8 +31,11 @@ def subjects(smtp: Sink, address: str) -> list[str]:
     return [str(mail["Subject"]) for mail in smtp.to(address)]
 
 
-async def statuses(kind: str) -> list[str]:
-    return [row["status"] for row in await outbox_rows() if row["kind"] == kind]
+async def outcomes(kind: str) -> list[tuple[str, str]]:
+    """Status and reason of each outbox row of this kind, oldest first."""
+    return [
+        (row["status"], row["last_error"]) for row in await outbox_rows() if row["kind"] == kind
+    ]
 
 
 async def reminded_registration(organiser: Organiser) -> EventView:
@@ -66,7 +69,9 @@ async def test_a_waitlist_mail_for_someone_promoted_before_it_went_out_is_skippe
     await drain()
 
     assert subjects(smtp, "ben@example.org") == [f"Ein Platz ist für Sie frei geworden: {TITLE}"]
-    assert await statuses("registration_waitlisted") == ["skipped"]
+    assert await outcomes("registration_waitlisted") == [
+        ("skipped", "registration_waitlisted no longer applies: the registration is confirmed now")
+    ]
 
 
 async def test_no_one_is_promoted_once_the_event_has_started(organiser: Organiser) -> None:
@@ -80,7 +85,7 @@ async def test_no_one_is_promoted_once_the_event_has_started(organiser: Organise
         Registration.id == ben.registration_id
     )
     assert row == [{"status": "waitlisted"}]
-    assert await statuses("registration_promoted") == []
+    assert await outcomes("registration_promoted") == []
 
 
 async def test_a_place_free_mail_that_would_go_out_after_the_start_is_skipped(
@@ -96,7 +101,9 @@ async def test_a_place_free_mail_that_would_go_out_after_the_start_is_skipped(
     await drain()
 
     assert subjects(smtp, "ben@example.org") == [f"Sie stehen auf der Warteliste: {TITLE}"]
-    assert await statuses("registration_promoted") == ["skipped"]
+    assert await outcomes("registration_promoted") == [
+        ("skipped", "registration_promoted no longer applies: the event has begun")
+    ]
     assert subjects(smtp, "anna@example.org")[-1] == f"Anmeldung storniert: {TITLE}"
 
 
@@ -110,7 +117,9 @@ async def test_a_confirmation_that_would_go_out_after_the_event_is_skipped(
     await drain()
 
     assert smtp.received == []
-    assert await statuses("registration_confirmed") == ["skipped"]
+    assert await outcomes("registration_confirmed") == [
+        ("skipped", "registration_confirmed no longer applies: the event is over")
+    ]
 
 
 async def test_a_postponed_event_gets_a_reminder_for_its_new_date(
@@ -130,7 +139,7 @@ async def test_a_postponed_event_gets_a_reminder_for_its_new_date(
         f"Geändert: {TITLE}",
         f"Erinnerung: {TITLE}",
     ]
-    assert await statuses("reminder") == ["sent", "sent"]
+    assert await outcomes("reminder") == [("sent", ""), ("sent", "")]
 
 
 async def test_a_reminder_for_a_date_that_has_since_moved_is_skipped(
@@ -145,4 +154,6 @@ async def test_a_reminder_for_a_date_that_has_since_moved_is_skipped(
         f"Anmeldung bestätigt: {TITLE}",
         f"Geändert: {TITLE}",
     ]
-    assert await statuses("reminder") == ["skipped"]
+    assert await outcomes("reminder") == [
+        ("skipped", "reminder no longer applies: made for a start that has since moved")
+    ]

@@ -110,35 +110,37 @@ def _status_kind(kind: str, registration: RegistrationView) -> str:
     }.get(registration.status, "registration_cancelled")
 
 
-def _still_applies(
+def _why_obsolete(
     row: dict[str, Any],
     kind: str,
     event: EventView,
     registration: RegistrationView | None,
     now: datetime,
-) -> bool:
-    """Whether what the mail says is still true now, at send time."""
+) -> str | None:
+    """Why what the mail says is no longer true at send time; None while it still is."""
     if kind in ("event_cancelled", "registration_cancelled", "registration_declined"):
-        return True
+        return None
     if event.status == "cancelled":
-        return False
+        return "the event has been cancelled"
     if kind in BEFORE_THE_START and now >= event.starts_at:
-        return False
+        return "the event has begun"
     if kind in INVITING and event.is_finished(now):
-        return False
+        return "the event is over"
     if kind == "reminder" and row["event_starts_at"] not in (None, event.starts_at):
-        return False
+        return "made for a start that has since moved"
     if registration is None:
-        return True
-    if kind in NEWS_FOR_EVERYONE:
-        return registration.is_active
+        return None
     if kind == "thank_you":
-        return registration.checked_in_at is not None
-    if kind in INVITING or kind == "reminder":
-        return registration.status == "confirmed"
-    if kind in STATUS_STATED:
-        return registration.status == STATUS_STATED[kind]
-    return registration.is_active
+        return None if registration.checked_in_at is not None else "never checked in"
+    if kind in NEWS_FOR_EVERYONE:
+        still = registration.is_active
+    elif kind in INVITING or kind == "reminder":
+        still = registration.status == "confirmed"
+    elif kind in STATUS_STATED:
+        still = registration.status == STATUS_STATED[kind]
+    else:
+        still = registration.is_active
+    return None if still else f"the registration is {registration.status} now"
 
 
 def _changes(event: EventView, payload: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -196,8 +198,9 @@ async def render(
     registration = addressee.registration if addressee else None
     payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
     kind = _status_kind(row["kind"], registration) if registration else row["kind"]
-    if not _still_applies(row, kind, event, registration, now):
-        raise Obsolete(f"{row['kind']} no longer applies")
+    reason = _why_obsolete(row, kind, event, registration, now)
+    if reason is not None:
+        raise Obsolete(f"{row['kind']} no longer applies: {reason}")
     settings = get_settings()
     token = addressee.token if addressee else None
     manage_url = f"{settings.base_url}/registrations/{token}" if token else None
