@@ -26,8 +26,10 @@ from treffpunkt.clock import utcnow
 from treffpunkt.db import is_postgres
 from treffpunkt.notifications import worker
 from treffpunkt.notifications.messages import message_id
+from treffpunkt.notifications.smtp import parse_smtp_url
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import drain
+from treffpunkt.settings import get_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -166,3 +168,26 @@ async def test_sigterm_mid_batch_leaves_nothing_doubled_and_nothing_lost(
     rows = await outbox_rows()
     assert [row["status"] for row in rows] == ["sent"] * 30
     assert smtp.message_id_counts() == {message_id(row["id"]): 1 for row in rows}
+
+
+async def test_a_worker_whose_lease_was_taken_over_neither_sends_nor_records_the_rows(
+    smtp: Sink, organiser: Organiser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await queue_confirmations(organiser[0], 2)
+    clock = Clock(utcnow())
+    monkeypatch.setattr(worker, "utcnow", clock)
+    stalled = await worker.claim("stalled")
+    clock.advance(worker.LEASE + timedelta(seconds=1))
+    assert [row["id"] for row in await worker.claim("other")] == [row["id"] for row in stalled]
+
+    result = await worker.deliver(
+        stalled, parse_smtp_url(get_settings().smtp_url), worker="stalled"
+    )
+
+    assert result == worker.BatchResult()
+    assert smtp.received == []
+    rows = await outbox_rows()
+    assert [(row["status"], row["lease_owner"], row["attempts"]) for row in rows] == [
+        ("sending", "other", 2),
+        ("sending", "other", 2),
+    ]

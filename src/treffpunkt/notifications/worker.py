@@ -44,8 +44,8 @@ logger = structlog.get_logger("treffpunkt.mail")
 
 BATCH_SIZE = 50
 LEASE = timedelta(minutes=5)
-# Renew the lease of a batch still being sent once half of it has passed.
-RENEW_AFTER = LEASE / 2
+# Renew the lease of a batch still being sent once less than half of it is left.
+RENEW_WHEN_LEFT = LEASE / 2
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=2)
@@ -137,22 +137,23 @@ async def _retry_or_give_up(
 class Lease:
     """This worker's hold on one claimed batch, renewed from the clock while sending lasts."""
 
-    def __init__(self, worker: str) -> None:
+    def __init__(self, worker: str, rows: list[dict[str, Any]]) -> None:
         self.worker = worker
-        self.renew_at = utcnow() + RENEW_AFTER
+        self.until: datetime = min(row["lease_until"] for row in rows)
+        self.lost: set[int] = set()
 
-    async def still_mine(self, row_ids: list[int]) -> set[int]:
-        """Of these rows, the ones this worker may still send (renewing the lease if due)."""
+    async def holds(self, row_id: int, waiting: list[int]) -> bool:
+        """Whether this worker may still send the row; renews the lease on `waiting` if due."""
         now = utcnow()
-        if now < self.renew_at:
-            return set(row_ids)
-        renewed = await (
-            OutboxMessage.update({OutboxMessage.lease_until: now + LEASE})
-            .where(_held(self.worker, row_ids))
-            .returning(OutboxMessage.id)
-        )
-        self.renew_at = now + RENEW_AFTER
-        return {row["id"] for row in renewed}
+        if self.until - now <= RENEW_WHEN_LEFT:
+            renewed = await (
+                OutboxMessage.update({OutboxMessage.lease_until: now + LEASE})
+                .where(_held(self.worker, waiting))
+                .returning(OutboxMessage.id)
+            )
+            self.lost.update(set(waiting) - {row["id"] for row in renewed})
+            self.until = now + LEASE
+        return row_id not in self.lost
 
 
 @dataclass
@@ -199,10 +200,10 @@ async def deliver(
     """Send a claimed batch over one connection; each row ends sent, failed or rescheduled.
 
     Between two mails the worker honours `stop` (handing the rest back) and makes sure the
-    rows are still its own, renewing the lease when half of it has passed.
+    rows are still its own, renewing the lease when less than half of it is left.
     """
     result = BatchResult()
-    lease = Lease(worker)
+    lease = Lease(worker, rows)
     prepared = await _prepare(rows, worker, result)
     if not prepared:
         return result
@@ -221,7 +222,7 @@ async def deliver(
             if stop is not None and stop.is_set():
                 await _release(waiting, worker)
                 break
-            if row["id"] not in await lease.still_mine(waiting):
+            if not await lease.holds(row["id"], waiting):
                 continue
             try:
                 await send(connection, message)
