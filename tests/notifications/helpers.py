@@ -81,18 +81,22 @@ async def make_due(*, status: str = "pending") -> None:
 
 
 class Clock:
-    """A worker's clock that moves only when the test says (an SMTP server thread may too)."""
+    """Real time shifted as the test says (an SMTP server thread may shift it too)."""
 
-    def __init__(self, start: datetime) -> None:
-        self.now = start
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
-        return self.now
+        return utcnow() + self.offset
 
     def advance(self, by: timedelta) -> None:
         with self._lock:
-            self.now += by
+            self.offset += by
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self.offset = moment - utcnow()
 
 
 # --- worker processes --------------------------------------------------------------------

@@ -13,7 +13,6 @@ from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
 from treffpunkt.events.schemas import EventUpdate
 from treffpunkt.events.services import EventView, update_event
-from treffpunkt.notifications import worker
 from treffpunkt.notifications.worker import drain, schedule_reminders
 from treffpunkt.registrations.services import cancel_by_organiser, cancel_by_person, token_for
 from treffpunkt.registrations.tables import Registration
@@ -89,14 +88,14 @@ async def test_no_one_is_promoted_once_the_event_has_started(organiser: Organise
 
 
 async def test_a_place_free_mail_that_would_go_out_after_the_start_is_skipped(
-    smtp: Sink, organiser: Organiser, monkeypatch: pytest.MonkeyPatch
+    smtp: Sink, organiser: Organiser, worker_clock: Clock
 ) -> None:
     event = await factories.event(organiser[0], capacity=1, waitlist=True, **SCHEDULE)
     anna = await sign_up(event.slug, "anna@example.org")
     await sign_up(event.slug, "ben@example.org")
     await drain()
     await cancel_by_person(await token_for(anna.registration_id), now=utcnow())
-    monkeypatch.setattr(worker, "utcnow", Clock(DURING))
+    worker_clock.set(DURING)
 
     await drain()
 
@@ -108,11 +107,11 @@ async def test_a_place_free_mail_that_would_go_out_after_the_start_is_skipped(
 
 
 async def test_a_confirmation_that_would_go_out_after_the_event_is_skipped(
-    smtp: Sink, organiser: Organiser, monkeypatch: pytest.MonkeyPatch
+    smtp: Sink, organiser: Organiser, worker_clock: Clock
 ) -> None:
     event = await factories.event(organiser[0], **SCHEDULE)
     await sign_up(event.slug, "anna@example.org")
-    monkeypatch.setattr(worker, "utcnow", Clock(AFTER))
+    worker_clock.set(AFTER)
 
     await drain()
 

@@ -22,7 +22,6 @@ from tests.notifications.helpers import (
     stop_worker,
 )
 from treffpunkt.accounts.services import CurrentOrganiser
-from treffpunkt.clock import utcnow
 from treffpunkt.db import is_postgres
 from treffpunkt.notifications import worker
 from treffpunkt.notifications.messages import message_id
@@ -112,17 +111,15 @@ async def test_two_concurrent_drains_send_each_message_exactly_once(
 
 
 async def test_a_round_longer_than_the_lease_sends_every_message_exactly_once(
-    smtp: Sink, organiser: Organiser, monkeypatch: pytest.MonkeyPatch
+    smtp: Sink, organiser: Organiser, worker_clock: Clock
 ) -> None:
     """Each mail takes a minute of the workers' time: a batch outlasts the lease many times."""
     await queue_confirmations(organiser[0], 120)
-    clock = Clock(utcnow())
-    monkeypatch.setattr(worker, "utcnow", clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
     def a_minute_per_mail(_peer: tuple[str, int]) -> None:
-        clock.advance(timedelta(minutes=1))
+        worker_clock.advance(timedelta(minutes=1))
         if smtp.data_attempts == 120:
             loop.call_soon_threadsafe(stop.set)
 
@@ -131,7 +128,7 @@ async def test_a_round_longer_than_the_lease_sends_every_message_exactly_once(
         await asyncio.gather(worker.run_worker(stop), worker.run_worker(stop))
 
     rows = await outbox_rows()
-    assert clock.now - rows[0]["created_at"] > 10 * worker.LEASE
+    assert worker_clock() - rows[0]["created_at"] > 10 * worker.LEASE
     assert [row["status"] for row in rows] == ["sent"] * 120
     assert smtp.message_id_counts() == {message_id(row["id"]): 1 for row in rows}
     assert [row["attempts"] for row in rows] == [1] * 120
@@ -171,13 +168,11 @@ async def test_sigterm_mid_batch_leaves_nothing_doubled_and_nothing_lost(
 
 
 async def test_a_worker_whose_lease_was_taken_over_neither_sends_nor_records_the_rows(
-    smtp: Sink, organiser: Organiser, monkeypatch: pytest.MonkeyPatch
+    smtp: Sink, organiser: Organiser, worker_clock: Clock
 ) -> None:
     await queue_confirmations(organiser[0], 2)
-    clock = Clock(utcnow())
-    monkeypatch.setattr(worker, "utcnow", clock)
     stalled = await worker.claim("stalled")
-    clock.advance(worker.LEASE + timedelta(seconds=1))
+    worker_clock.advance(worker.LEASE + timedelta(seconds=1))
     assert [row["id"] for row in await worker.claim("other")] == [row["id"] for row in stalled]
 
     result = await worker.deliver(
