@@ -18,9 +18,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests import factories
-from tests.notifications.helpers import CONTACT, MAIL_FROM, SCHEDULE, sign_up
+from tests.notifications.helpers import CONTACT, MAIL_FROM, SCHEDULE, Clock, sign_up
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.events.services import EventView
+from treffpunkt.notifications import worker
 from treffpunkt.notifications.worker import drain
 from treffpunkt.settings import get_settings
 
@@ -123,6 +124,14 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
         sink.stop()
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+@pytest.fixture
+def worker_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The mail worker's clock (leases, send-time checks), moved by the test, not by time."""
+    clock = Clock()
+    monkeypatch.setattr(worker, "utcnow", clock)
+    return clock
 
 
 @pytest.fixture

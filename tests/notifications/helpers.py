@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import io
+import os
 import re
-from datetime import UTC, datetime
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage, MIMEPart
+from pathlib import Path
 from typing import Any
 
 import icalendar
 import zxingcpp
 from PIL import Image
 
+from tests import factories
+from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
 from treffpunkt.events.tables import Event
 from treffpunkt.notifications.tables import OutboxMessage
@@ -72,6 +80,56 @@ async def make_due(*, status: str = "pending") -> None:
     ).where(OutboxMessage.status == status)
 
 
+class Clock:
+    """Real time shifted as the test says (an SMTP server thread may shift it too)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, by: timedelta) -> None:
+        with self._lock:
+            self.offset += by
+
+    def set(self, moment: datetime) -> None:
+        with self._lock:
+            self.offset = moment - utcnow()
+
+
+# --- worker processes --------------------------------------------------------------------
+
+
+async def queue_confirmations(organiser: CurrentOrganiser, count: int) -> None:
+    event = await factories.event(organiser, capacity=None, **SCHEDULE)
+    for number in range(count):
+        await sign_up(event.slug, f"person{number}@example.org", name=f"Person {number}")
+    assert await OutboxMessage.count().where(OutboxMessage.status == "pending") == count
+
+
+def start_worker(log: Path) -> subprocess.Popen[bytes]:
+    """`python -m treffpunkt worker` with this test's database and SMTP settings."""
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "treffpunkt", "worker"],
+            env={**os.environ, "TREFFPUNKT_LOG_LEVEL": "WARNING"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
 # --- MIME -------------------------------------------------------------------------------
 
 
@@ -114,6 +172,17 @@ def raw_calendar(message: EmailMessage) -> bytes:
     payload = one_part(message, "text/calendar").get_payload(decode=True)
     assert isinstance(payload, bytes)
     return payload
+
+
+def calendar_parts(message: EmailMessage) -> list[bytes]:
+    """Every calendar a mail carries: the inline text/calendar and the .ics attachment."""
+    found = []
+    for part in leaves(message):
+        if part.get_content_type() in {"text/calendar", "application/ics"}:
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            found.append(payload)
+    return found
 
 
 def calendar_of(message: EmailMessage) -> icalendar.Calendar:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import icalendar
 import pytest
 
 from tests import factories
@@ -13,7 +14,10 @@ from tests.notifications.helpers import (
     BASE_URL,
     SCHEDULE,
     calendar_of,
+    calendar_parts,
     calendar_uid,
+    has_calendar,
+    make_due,
     manage_url,
     raw_calendar,
     sign_up,
@@ -22,7 +26,11 @@ from tests.notifications.helpers import (
     vevent_of,
 )
 from treffpunkt.accounts.services import CurrentOrganiser
+from treffpunkt.clock import utcnow
+from treffpunkt.events.schemas import EventUpdate
+from treffpunkt.events.services import cancel_event, update_event
 from treffpunkt.notifications.worker import drain
+from treffpunkt.registrations.services import approve, cancel_by_person, decline, token_for
 
 pytestmark = pytest.mark.anyio
 
@@ -180,10 +188,61 @@ async def test_invite_location_escapes_semicolons_and_commas(
     assert vevent_of(mail)["LOCATION"] == "Raum 2; Haus B, Musterstraße 1, 04109 Leipzig"
 
 
-async def test_invite_description_carries_the_manage_link(confirmed: Confirmed) -> None:
+async def test_invite_description_names_the_event_page(confirmed: Confirmed) -> None:
     description = str(vevent_of(confirmed.mail)["DESCRIPTION"])
 
-    assert description == f"Ihre Anmeldung: {await manage_url(confirmed.registration_id)}"
+    assert description == f"Veranstaltungsseite: {BASE_URL}/events/{confirmed.event.slug}"
+
+
+async def test_no_calendar_part_of_any_mail_carries_the_registration_link(
+    smtp: Sink, organiser: tuple[CurrentOrganiser, dict[str, str]]
+) -> None:
+    """Colleagues read shared calendars: the secret link stays in the mail body."""
+    full = await factories.event(organiser[0], capacity=1, waitlist=True, **SCHEDULE)
+    anna = await sign_up(full.slug, "anna@example.org")
+    ben = await sign_up(full.slug, "ben@example.org")
+    vetted = await factories.event(organiser[0], requires_approval=True, **SCHEDULE)
+    cem = await sign_up(vetted.slug, "cem@example.org")
+    dora = await sign_up(vetted.slug, "dora@example.org")
+    await drain()
+    await cancel_by_person(await token_for(anna.registration_id), now=utcnow())
+    await approve(vetted.slug, cem.registration_id, now=utcnow())
+    await decline(vetted.slug, dora.registration_id, now=utcnow())
+    await drain()
+    later = timedelta(days=1)
+    starts_at, ends_at = (datetime.fromisoformat(SCHEDULE[key]) for key in ("starts_at", "ends_at"))
+    changes = EventUpdate(starts_at=starts_at + later, ends_at=ends_at + later)
+    await update_event(full.slug, changes, now=utcnow())
+    await make_due()
+    await drain()
+    await cancel_event(full.slug, "Referentin erkrankt", now=utcnow())
+    await drain()
+
+    people = {
+        "anna@example.org": anna,
+        "ben@example.org": ben,
+        "cem@example.org": cem,
+        "dora@example.org": dora,
+    }
+    with_calendar = [r for r in smtp.received if has_calendar(r.message)]
+    assert sorted(str(r.message["Subject"]).split(":")[0] for r in with_calendar) == [
+        "Abgesagt",
+        "Anmeldung abgelehnt",
+        "Anmeldung angenommen",
+        "Anmeldung bestätigt",
+        "Anmeldung storniert",
+        "Ein Platz ist für Sie frei geworden",
+        "Geändert",
+    ]
+    for received in with_calendar:
+        [address] = received.rcpt_tos
+        token = await token_for(people[address].registration_id)
+        assert await manage_url(people[address].registration_id) in text_of(received.message)
+        for part in calendar_parts(received.message):
+            calendar = icalendar.Calendar.from_ical(part)
+            values = [str(value) for item in calendar.walk() for value in item.values()]
+            assert [v for v in values if token in v or "/registrations/" in v] == []
+            assert token not in "".join(unfolded_lines(part))
 
 
 async def test_invite_url_is_the_event_page(confirmed: Confirmed) -> None:

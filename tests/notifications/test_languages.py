@@ -109,5 +109,5 @@ async def test_invite_description_speaks_the_readers_language(
 ) -> None:
     german, english = (str(vevent_of(m)["DESCRIPTION"]) for m in german_and_english)
 
-    assert german.startswith("Ihre Anmeldung: http://testserver/registrations/")
-    assert english.startswith("Your registration: http://testserver/registrations/")
+    assert german.startswith("Veranstaltungsseite: http://testserver/events/")
+    assert english.startswith("Event page: http://testserver/events/")

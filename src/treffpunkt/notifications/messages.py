@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id
+from treffpunkt.addresses import ascii_address
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.attendance.tickets import ticket_png
 from treffpunkt.errors import N_
@@ -47,6 +48,16 @@ INVITING = {
 # Of these, only people holding a seat get the calendar entry; others just read the news.
 NEWS_FOR_EVERYONE = {"event_updated", "event_cancelled"}
 CANCELLING = {"registration_cancelled", "registration_declined", "event_cancelled"}
+# News of a place (or a wait for one) and reminders mean nothing once the event has begun.
+BEFORE_THE_START = {
+    "registration_promoted",
+    "registration_approved",
+    "registration_waitlisted",
+    "registration_pending",
+    "reminder",
+}
+# Mails that state a registration's status: untrue (so skipped) once the status has changed.
+STATUS_STATED = {"registration_waitlisted": "waitlisted", "registration_pending": "pending"}
 SUBJECTS = {
     "registration_confirmed": N_("Registration confirmed: %(title)s"),
     "registration_promoted": N_("A place has become free for you: %(title)s"),
@@ -99,20 +110,37 @@ def _status_kind(kind: str, registration: RegistrationView) -> str:
     }.get(registration.status, "registration_cancelled")
 
 
-def _still_applies(kind: str, event: EventView, registration: RegistrationView | None) -> bool:
+def _why_obsolete(
+    row: dict[str, Any],
+    kind: str,
+    event: EventView,
+    registration: RegistrationView | None,
+    now: datetime,
+) -> str | None:
+    """Why what the mail says is no longer true at send time; None while it still is."""
     if kind in ("event_cancelled", "registration_cancelled", "registration_declined"):
-        return True
+        return None
     if event.status == "cancelled":
-        return False
+        return "the event has been cancelled"
+    if kind in BEFORE_THE_START and now >= event.starts_at:
+        return "the event has begun"
+    if kind in INVITING and event.is_finished(now):
+        return "the event is over"
+    if kind == "reminder" and row["event_starts_at"] not in (None, event.starts_at):
+        return "made for a start that has since moved"
     if registration is None:
-        return True
-    if kind in NEWS_FOR_EVERYONE:
-        return registration.is_active
+        return None
     if kind == "thank_you":
-        return registration.checked_in_at is not None
-    if kind in INVITING or kind == "reminder":
-        return registration.status == "confirmed"
-    return registration.is_active
+        return None if registration.checked_in_at is not None else "never checked in"
+    if kind in NEWS_FOR_EVERYONE:
+        still = registration.is_active
+    elif kind in INVITING or kind == "reminder":
+        still = registration.status == "confirmed"
+    elif kind in STATUS_STATED:
+        still = registration.status == STATUS_STATED[kind]
+    else:
+        still = registration.is_active
+    return None if still else f"the registration is {registration.status} now"
 
 
 def _changes(event: EventView, payload: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -170,8 +198,9 @@ async def render(
     registration = addressee.registration if addressee else None
     payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
     kind = _status_kind(row["kind"], registration) if registration else row["kind"]
-    if not _still_applies(kind, event, registration):
-        raise Obsolete(f"{row['kind']} no longer applies")
+    reason = _why_obsolete(row, kind, event, registration, now)
+    if reason is not None:
+        raise Obsolete(f"{row['kind']} no longer applies: {reason}")
     settings = get_settings()
     token = addressee.token if addressee else None
     manage_url = f"{settings.base_url}/registrations/{token}" if token else None
@@ -212,7 +241,8 @@ async def render(
         )
         text = ENVIRONMENT.get_template("mail/message.txt").render(context)
         html = ENVIRONMENT.get_template("mail/message.html").render({**context, "subject": subject})
-        description = gettext("Your registration: %(url)s") % {"url": manage_url or ical.url}
+        # Never the manage link: colleagues read shared calendars (Exchange, Outlook).
+        description = gettext("Event page: %(url)s") % {"url": ical.url}
     calendar_bytes, method = None, None
     holds_seat = registration is not None and registration.status == "confirmed"
     wants_calendar = kind in INVITING or kind in CANCELLING
@@ -288,8 +318,9 @@ def to_mime(mail: Mail, *, outbox_id: int, name: str, recipient: str, now: datet
         attachment.add_header("Content-Disposition", "attachment", filename=filename)
         message = MIMEMultipart("mixed", _subparts=[message, attachment])
     message["Subject"] = Header(_one_line(mail.subject), "utf-8")  # type: ignore[assignment]
-    message["From"] = formataddr(("Treffpunkt", settings.mail_from))
-    message["To"] = formataddr((_one_line(name), recipient), charset="utf-8") if name else recipient
+    sender, to = ascii_address(settings.mail_from), ascii_address(recipient)
+    message["From"] = formataddr(("Treffpunkt", sender))
+    message["To"] = formataddr((_one_line(name), to), charset="utf-8") if name else to
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(outbox_id)
     message["Auto-Submitted"] = "auto-generated"

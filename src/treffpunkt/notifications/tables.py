@@ -26,6 +26,11 @@ class OutboxMessage(Table, tablename="outbox_message"):
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
     lease_until = Timestamptz(null=True, default=None)
+    # The worker holding the lease (random per worker): only it may record the outcome.
+    lease_owner = Varchar(length=32, null=True, default=None)
+    # The event start a reminder was made for: a moved date makes it obsolete and earns the
+    # new date a reminder of its own (one per registration and start).
+    event_starts_at = Timestamptz(null=True, default=None)
     last_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)

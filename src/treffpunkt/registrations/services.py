@@ -401,8 +401,15 @@ async def notify_registrants(event_id: int, kind: str, payload: dict[str, Any] |
 
 
 async def fill_free_seats(event_id: int, *, now: datetime) -> int:
-    """Promote the head of the waiting list while seats are free; call under the event lock."""
+    """Promote the head of the waiting list while seats are free; call under the event lock.
+
+    Not once the event has begun: a place that frees up then (a no-show cancelled at the
+    door) is no use to someone who is not there.
+    """
     promoted = 0
+    event = await Event.select(Event.starts_at).where(Event.id == event_id).first()
+    if event is None or now >= event["starts_at"]:
+        return promoted
     while True:
         head = (
             await Registration.select(Registration.id, Registration.email, Registration.language)
