@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
 import os
 import sys
 import time
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
 
 class Sink:
-    def __init__(self) -> None:
-        self.received = 0
+    """Keeps each received message's Message-ID, so run.py can count every row's deliveries."""
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.received += 1
+    def __init__(self) -> None:
+        self.message_ids: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.message_ids.append(str(message["Message-ID"]))
         return "250 OK"
 
 
@@ -38,7 +44,7 @@ async def main(port: int) -> None:
     controller.stop()
     print(
         "MAIL_RESULT "
-        + json.dumps({"sent": result.sent, "received": sink.received, "seconds": elapsed})
+        + json.dumps({"sent": result.sent, "message_ids": sink.message_ids, "seconds": elapsed})
     )
 
 

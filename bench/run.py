@@ -5,6 +5,12 @@ One more scenario runs the registration load on the embedded SQLite default (one
     python bench/run.py           # the full run (2,000 events, 100,000 registrations)
     python bench/run.py --smoke   # seconds, tiny data: proves every scenario still runs
 
+PostgreSQL is BENCH_POSTGRES (default the local server as postgres), database BENCH_DATABASE
+(default treffpunkt_bench, dropped and recreated). A run fails, naming each reason, when a
+scenario made too few requests, got an error or an answer other than its expected status,
+left a hot event whose roster differs from seats_taken, or did not deliver every queued
+mail exactly once.
+
 Load comes from wrk (a separate process) on 127.0.0.1 only, bounded in time. Results go to
 bench/results/<time>.json; the full run also rewrites docs/performance.md.
 """
@@ -24,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,7 +48,9 @@ from bench.baselines import driver_loop  # noqa: E402
 from bench.seed import seed  # noqa: E402
 
 SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-DATABASE = f"{SERVER}/treffpunkt_bench"
+# Dropped and recreated by every run: a separate name keeps parallel runs apart.
+NAME = os.environ.get("BENCH_DATABASE", "treffpunkt_bench")
+DATABASE = f"{SERVER}/{NAME}"
 # The in-process micro-cache for the public catalogue and feeds, switched off: what the query costs.
 CACHE_OFF = {"TREFFPUNKT_CATALOGUE_CACHE_SECONDS": "0"}
 
@@ -53,10 +62,18 @@ class Size:
     seconds: int
     mails: int
     scale_events: int
+    # Fewer requests than this in a scenario means it did not really run (a dead server, a
+    # script that never fires): the run fails instead of reporting a rate.
+    min_requests: int
 
 
-FULL = Size(events=2000, per_event=50, seconds=15, mails=2000, scale_events=100_000)
-SMOKE = Size(events=40, per_event=5, seconds=2, mails=40, scale_events=200)
+FULL = Size(
+    events=2000, per_event=50, seconds=15, mails=2000, scale_events=100_000, min_requests=500
+)
+SMOKE = Size(events=40, per_event=5, seconds=2, mails=40, scale_events=200, min_requests=20)
+OK = frozenset({200})
+CREATED = frozenset({201})
+NOT_MODIFIED = frozenset({304})
 
 
 def free_port() -> int:
@@ -110,16 +127,25 @@ def bench_admin(database_url: str = DATABASE) -> str:
 async def recreate_database() -> None:
     admin = await asyncpg.connect(f"{SERVER}/postgres")
     try:
-        await admin.execute("DROP DATABASE IF EXISTS treffpunkt_bench WITH (FORCE)")
-        await admin.execute("CREATE DATABASE treffpunkt_bench")
+        await admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{NAME}"')
     finally:
         await admin.close()
 
 
 def wrk(
-    url: str, *, connections: int, seconds: int, script: str = "", env: dict[str, str] | None = None
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    script: str = "",
+    env: dict[str, str] | None = None,
+    expect: frozenset[int] = OK,
 ) -> dict[str, Any]:
-    """One wrk run; its Lua prints a JSON line that this reads back."""
+    """One wrk run; its Lua prints a JSON line that this reads back.
+
+    `expect` is the only status the scenario may answer: `failures` reports any other.
+    """
     lua = (HERE / "lua" / script).read_text() if script else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as combined:
         combined.write(lua + "\n" + (HERE / "lua" / "report.lua").read_text())
@@ -150,7 +176,10 @@ def wrk(
     match = re.search(r"WRK_RESULT (\{.*\})", done.stdout)
     if not match:
         raise RuntimeError(f"wrk said: {done.stdout}\n{done.stderr}")
-    return dict(json.loads(match.group(1)))
+    result = dict(json.loads(match.group(1)))
+    result["statuses"] = {int(status): n for status, n in result["statuses"].items()}
+    result["expected"] = sorted(expect)
+    return result
 
 
 def rate(result: dict[str, Any]) -> float:
@@ -341,14 +370,7 @@ def main() -> int:
         hot_id = asyncio.run(event_id(hot["slug"]))
         register = f"{server.base}/api/v1/events/{hot['slug']}/registrations"
         scenarios["register"] = wrk(
-            register, connections=32, seconds=size.seconds, script="register.lua"
-        )
-        acknowledged = scenarios["register"]["requests"] - scenarios["register"]["non_2xx"]
-        time.sleep(2)  # requests wrk abandoned at its deadline still finish on the server
-        on_roster = asyncio.run(count("SELECT count(*) FROM registration WHERE event = $1", hot_id))
-        taken = asyncio.run(count("SELECT seats_taken FROM event WHERE id = $1", hot_id))
-        scenarios["register"].update(
-            acknowledged=acknowledged, on_roster=on_roster, seats_taken=taken
+            register, connections=32, seconds=size.seconds, script="register.lua", expect=CREATED
         )
 
         for name, one in (
@@ -384,7 +406,12 @@ def main() -> int:
         scenarios["feed_full"] = wrk(feed, connections=32, seconds=size.seconds)
         etag = httpx.get(feed, timeout=30).headers["etag"]
         scenarios["feed_304"] = wrk(
-            feed, connections=32, seconds=size.seconds, script="conditional.lua", env={"ETAG": etag}
+            feed,
+            connections=32,
+            seconds=size.seconds,
+            script="conditional.lua",
+            env={"ETAG": etag},
+            expect=NOT_MODIFIED,
         )
 
         door = create_event(
@@ -406,9 +433,10 @@ def main() -> int:
             env={"CODES_FILE": codes_file.name, "TOKEN": token},
         )
         results["peak_rss_mb"] = [peak_rss_mb(pid) for pid in server.worker_pids()]
+    # Counted after the server has shut down, so nothing is still being written.
+    hot_event_after(scenarios["register"], **asyncio.run(roster_of(hot_id)))
 
-    mail_event = asyncio.run(queue_invitations(owner, size.mails))
-    scenarios["mail"] = run_mail(mail_event)
+    scenarios["mail"] = run_mail(asyncio.run(queue_invitations(owner, size.mails)))
 
     asyncio.run(seed(DATABASE, events=size.scale_events, per_event=0, owner_id=owner, prefix="c"))
     with Server(env=CACHE_OFF) as server:
@@ -416,15 +444,70 @@ def main() -> int:
         scenarios["catalogue_large"] = wrk(catalogue, connections=32, seconds=size.seconds)
 
     report(results, smoke=size is SMOKE)
-    failures = [n for n, r in scenarios.items() if r.get("errors") or r.get("non_2xx")]
-    on_sqlite = scenarios["register_sqlite"]
-    if on_sqlite["seats_taken"] != on_sqlite["on_roster"]:
-        failures.append("register_sqlite (seats_taken differs from the roster)")
-    if on_sqlite["on_roster"] < on_sqlite["acknowledged"]:
-        failures.append("register_sqlite (acknowledged registrations missing from the roster)")
-    if failures:
-        print(f"errors in: {', '.join(failures)}")
-    return 1 if failures else 0
+    problems = failures(scenarios, size)
+    for problem in problems:
+        print(f"FAILED {problem}")
+    return 1 if problems else 0
+
+
+def failures(scenarios: dict[str, Any], size: Size) -> list[str]:
+    """Everything that makes this run prove less than its table claims, one line each."""
+    problems: list[str] = []
+    for name, result in scenarios.items():
+        if result["requests"] < size.min_requests:
+            problems.append(
+                f"{name}: {result['requests']} requests, fewer than {size.min_requests}"
+            )
+        if result["errors"]:
+            problems.append(f"{name}: {result['errors']} errors")
+        if wrong := unexpected(result):
+            problems.append(f"{name}: answers {wrong}, expected only {result['expected']}")
+    for name in ("register", "register_sqlite"):
+        result = scenarios[name]
+        if result["on_roster"] != result["seats_taken"]:
+            problems.append(
+                f"{name}: {result['on_roster']} on the roster, seats_taken {result['seats_taken']}"
+            )
+        if result["on_roster"] < result["acknowledged"]:
+            problems.append(
+                f"{name}: {result['acknowledged']} acknowledged, only {result['on_roster']} "
+                "on the roster"
+            )
+    mail = scenarios["mail"]
+    for what in ("missing", "duplicated", "unknown", "unsent"):
+        if mail[what]:
+            problems.append(f"mail: {what} messages, outbox ids {mail[what]}")
+    return problems
+
+
+def unexpected(result: dict[str, Any]) -> dict[int, int]:
+    """How many answers of each status the scenario should not have had (wrk runs only)."""
+    return {
+        status: n
+        for status, n in result.get("statuses", {}).items()
+        if status not in result["expected"]
+    }
+
+
+def hot_event_after(result: dict[str, Any], *, on_roster: int, seats_taken: int) -> None:
+    """Adds what the hot event holds after the load next to what wrk saw acknowledged (201)."""
+    result.update(
+        acknowledged=result["statuses"].get(201, 0), on_roster=on_roster, seats_taken=seats_taken
+    )
+
+
+async def roster_of(event: int) -> dict[str, int]:
+    """The hot event's roster and seats_taken, read in one statement."""
+    connection = await asyncpg.connect(DATABASE)
+    try:
+        row = await connection.fetchrow(
+            "SELECT e.seats_taken, (SELECT count(*) FROM registration AS r WHERE r.event = e.id)"
+            " AS on_roster FROM event AS e WHERE e.id = $1",
+            event,
+        )
+    finally:
+        await connection.close()
+    return {"on_roster": int(row["on_roster"]), "seats_taken": int(row["seats_taken"])}
 
 
 def register_sqlite(size: Size) -> dict[str, Any]:
@@ -441,8 +524,8 @@ def register_sqlite(size: Size) -> dict[str, Any]:
                 connections=32,
                 seconds=size.seconds,
                 script="register.lua",
+                expect=CREATED,
             )
-            time.sleep(2)  # requests wrk abandoned at its deadline still finish on the server
             result["peak_rss_mb"] = peak_rss_mb(server.process.pid) if server.process else 0.0
         # Counted after the server has shut down, so nothing is still being written.
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as connection:
@@ -452,11 +535,7 @@ def register_sqlite(size: Size) -> dict[str, Any]:
             (on_roster,) = connection.execute(
                 "SELECT count(*) FROM registration WHERE event = ?", (hot_id,)
             ).fetchone()
-    result.update(
-        acknowledged=result["requests"] - result["non_2xx"],
-        on_roster=int(on_roster),
-        seats_taken=int(taken),
-    )
+    hot_event_after(result, on_roster=int(on_roster), seats_taken=int(taken))
     return result
 
 
@@ -493,8 +572,8 @@ async def registration_ids(event: int) -> list[int]:
         await connection.close()
 
 
-async def queue_invitations(owner: int, mails: int) -> int:
-    """A published event with `mails` confirmed registrations, each with its outbox row."""
+async def queue_invitations(owner: int, mails: int) -> list[int]:
+    """`mails` confirmed registrations on a published event; returns their outbox rows' ids."""
     connection = await asyncpg.connect(DATABASE)
     try:
         event = await connection.fetchval(
@@ -512,20 +591,37 @@ async def queue_invitations(owner: int, mails: int) -> int:
             event,
             mails,
         )
-        await connection.execute(
+        queued = await connection.fetch(
             """INSERT INTO outbox_message (kind, event, registration, recipient, language, payload,
                 status, attempts, next_attempt_at, last_error, created_at)
             SELECT 'registration_confirmed', $1, r.id, r.email, r.language, '{}', 'pending', 0,
-                now(), '', now() FROM registration r WHERE r.event = $1 AND r.email LIKE 'mail%'""",
+                now(), '', now() FROM registration r WHERE r.event = $1 AND r.email LIKE 'mail%'
+            RETURNING id""",
             event,
         )
-        return int(event)
+        return [row["id"] for row in queued]
     finally:
         await connection.close()
 
 
-def run_mail(_: int) -> dict[str, Any]:
-    """Two worker processes drain one outbox together, as two `treffpunkt worker`s would."""
+async def unsent(outbox_ids: list[int]) -> list[int]:
+    connection = await asyncpg.connect(DATABASE)
+    try:
+        rows = await connection.fetch(
+            "SELECT id FROM outbox_message WHERE id = ANY($1) AND status <> 'sent' ORDER BY id",
+            outbox_ids,
+        )
+        return [row["id"] for row in rows]
+    finally:
+        await connection.close()
+
+
+def run_mail(queued: list[int]) -> dict[str, Any]:
+    """Two worker processes drain one outbox together, as two `treffpunkt worker`s would.
+
+    Every queued row must reach the SMTP sinks exactly once: counted by the Message-ID,
+    which names the outbox row it was made from.
+    """
     workers = [
         subprocess.Popen(
             [str(BIN / "python"), str(HERE / "mail.py"), str(free_port())],
@@ -544,7 +640,13 @@ def run_mail(_: int) -> dict[str, Any]:
             raise RuntimeError(out + err)
         results.append(json.loads(match.group(1)))
     sent = sum(r["sent"] for r in results)
-    received = sum(r["received"] for r in results)
+    delivered = Counter(
+        int(match.group(1))
+        for r in results
+        for message_id in r["message_ids"]
+        if (match := re.fullmatch(r"<outbox-(\d+)-\w+@[^>]+>", message_id))
+    )
+    received = sum(len(r["message_ids"]) for r in results)
     return {
         "requests": sent,
         "seconds": max(r["seconds"] for r in results),
@@ -553,6 +655,10 @@ def run_mail(_: int) -> dict[str, Any]:
         "errors": sent - received,
         "non_2xx": 0,
         "received": received,
+        "missing": sorted(set(queued) - set(delivered)),
+        "duplicated": sorted(i for i, n in delivered.items() if n > 1),
+        "unknown": sorted(set(delivered) - set(queued)),
+        "unsent": asyncio.run(unsent(queued)),
     }
 
 
@@ -594,9 +700,10 @@ def table(results: dict[str, Any]) -> str:
                 ratio = f"p50 {r['p50_ms'] / max(scenarios[baseline]['p50_ms'], 1e-9):.2f}× of 1,000 events"
             else:
                 ratio = f"{rate(r) / max(rate(scenarios[baseline]), 1e-9):.2f}× {baseline}"
+        # wrk's errors include its status errors (above 399); unexpected() counts those too.
         lines.append(
             f"| {label} | {rate(r):,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-            f"{r['errors'] + r['non_2xx']} | {ratio} |"
+            f"{r['errors'] - r['non_2xx'] + sum(unexpected(r).values())} | {ratio} |"
         )
     register = scenarios.get("register", {})
     lines.append("")

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -153,14 +154,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(database: None) -> Iterator[str]:
-    """The real server, two worker processes on the test database; yields its base URL."""
+# The session server delivers no mail: its workers' reminder scans would write rows into other
+# tests' outboxes. A test that needs a mail worker starts its own.
+LIVE_SERVER_ARGS = ("--workers", "2", "--no-mail-worker")
+
+
+@contextmanager
+def served(*args: str) -> Iterator[str]:
+    """`treffpunkt serve` with these options on the test database, until it is healthy.
+
+    Yields its base URL; stops it gracefully afterwards, so that whatever it was doing is done.
+    """
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = (_scratch / f"server-{port}.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "treffpunkt", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "treffpunkt", "serve", "--port", str(port), *args],
         env={**os.environ, "TREFFPUNKT_BASE_URL": base_url},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -182,6 +191,13 @@ def live_server(database: None) -> Iterator[str]:
         process.terminate()
         process.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(database: None) -> Iterator[str]:
+    """The real server, two worker processes on the test database; yields its base URL."""
+    with served(*LIVE_SERVER_ARGS) as base_url:
+        yield base_url
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,12 +1,6 @@
--- Registrations with a unique email per request: thread id and a counter.
+-- Registrations with a unique email per request: thread id (set by report.lua) and a counter.
 local counter = 0
 local thread_id = 0
-local threads = {}
-
-function setup(thread)
-  thread:set("id", #threads + 1)
-  table.insert(threads, thread)
-end
 
 function init(args)
   thread_id = id

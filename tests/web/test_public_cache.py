@@ -28,7 +28,7 @@ from treffpunkt.settings import get_settings
 from treffpunkt.web import public_cache
 from treffpunkt.web.app import create_app
 from treffpunkt.web.language import LANGUAGE_COOKIE
-from treffpunkt.web.public_cache import PublicResponseCache
+from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
 
 pytestmark = pytest.mark.anyio
 
@@ -525,24 +525,55 @@ async def test_a_single_events_page_and_api_answer_are_not_cached(
     assert cache_of(cached_app).entries == {}
 
 
+def counting_arrivals(app: Litestar, expected: int) -> tuple[ASGIApp, asyncio.Event]:
+    """The app behind a counter, and an event set once `expected` requests have reached it.
+
+    Neither Litestar nor the cache awaits anything before a request either joins the render
+    in flight or starts its own: when the event's waiter runs, every request has done one.
+    """
+    arrived = 0
+    everyone = asyncio.Event()
+
+    async def counted(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal arrived
+        arrived += 1
+        if arrived == expected:
+            everyone.set()
+        await app(scope, receive, send)
+
+    return counted, everyone
+
+
 async def test_simultaneous_requests_for_an_expired_entry_render_it_once(
-    cached_app: Litestar, cached_client: httpx.AsyncClient, owner: CurrentOrganiser
+    cached_app: Litestar, cached_client: httpx.AsyncClient, clock: Clock, owner: CurrentOrganiser
 ) -> None:
     await factories.event(owner)
+    first = await cached_client.get(CATALOGUE)
+    clock.advance(LIFETIME)
     cache = cache_of(cached_app)
-    renders = 0
     inner = cache.app
+    renders = 0
+    gate = asyncio.Event()
 
-    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+    async def gated_render(scope: Any, receive: Any, send: Any) -> None:
         nonlocal renders
         renders += 1
-        await asyncio.sleep(0.05)  # long enough for every request below to arrive meanwhile
+        await gate.wait()  # the first render stays in flight until every request has arrived
         await inner(scope, receive, send)
 
-    cache.app = slow_app
+    cache.app = gated_render
+    counted, everyone = counting_arrivals(cached_app, expected=10)
+    transport = httpx.ASGITransport(app=counted)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        answers = asyncio.gather(*[http.get(CATALOGUE) for _ in range(10)])
+        try:
+            await everyone.wait()
+            renders_while_in_flight = renders
+        finally:
+            gate.set()
+        responses = await answers
 
-    answers = await asyncio.gather(*[cached_client.get(CATALOGUE) for _ in range(10)])
-
+    assert renders_while_in_flight == 1
     assert renders == 1
-    assert {answer.status_code for answer in answers} == {200}
-    assert len({answer.content for answer in answers}) == 1
+    assert [response.status_code for response in responses] == [200] * 10
+    assert {response.content for response in responses} == {first.content}
