@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from treffpunkt.accounts import services
@@ -14,6 +14,7 @@ from treffpunkt.accounts.schemas import LoginForm
 from treffpunkt.clock import utcnow
 from treffpunkt.events.services import events_managed_by
 from treffpunkt.i18n import gettext as _
+from treffpunkt.inputs import QueryLine
 from treffpunkt.web.auth import SESSION_EPOCH, SESSION_USER, current_organiser, requires_organiser
 
 
@@ -35,7 +36,7 @@ class AccountPagesController(Controller):
     include_in_schema = False
 
     @get("/login", name="login")
-    async def login_form(self, next: FromQuery[str] = "") -> Template:
+    async def login_form(self, next: QueryLine = "") -> Template:
         return Template(
             template_name="accounts/login.html",
             context={"next": safe_next(next), "email": "", "error": None},
