@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
-from litestar.params import URLEncodedBody
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from treffpunkt.accounts import services
@@ -14,7 +14,7 @@ from treffpunkt.accounts.schemas import LoginForm
 from treffpunkt.clock import utcnow
 from treffpunkt.events.services import events_managed_by
 from treffpunkt.i18n import gettext as _
-from treffpunkt.inputs import QueryLine
+from treffpunkt.inputs import is_single_line
 from treffpunkt.web.auth import SESSION_EPOCH, SESSION_USER, current_organiser, requires_organiser
 
 
@@ -22,9 +22,11 @@ def safe_next(target: str | None, default: str = "/organiser") -> str:
     """Only same-site paths: never redirect a login to another host.
 
     Browsers drop tabs and newlines from URLs and read a backslash as a slash, so a target
-    with any of them could turn into //other.host; such targets are refused outright.
+    with any of them (or any other control character) could turn into //other.host; such
+    targets are refused outright. The parameter stays a plain string so that a bad target
+    falls back to the default instead of failing the sign-in.
     """
-    if not target or not target.startswith("/") or any(c in target for c in "\\\t\r\n"):
+    if not target or not target.startswith("/") or "\\" in target or not is_single_line(target):
         return default
     parts = urlsplit(target)
     if target.startswith("//") or parts.scheme or parts.netloc:
@@ -36,7 +38,7 @@ class AccountPagesController(Controller):
     include_in_schema = False
 
     @get("/login", name="login")
-    async def login_form(self, next: QueryLine = "") -> Template:
+    async def login_form(self, next: FromQuery[str] = "") -> Template:
         return Template(
             template_name="accounts/login.html",
             context={"next": safe_next(next), "email": "", "error": None},

@@ -10,4 +10,4 @@ from treffpunkt.inputs import Line
 class LoginForm(Struct):
     email: Annotated[Line, Meta(max_length=254)] = ""
     password: Annotated[Line, Meta(max_length=1_000)] = ""
-    next: Annotated[Line, Meta(max_length=500)] = ""
+    next: Annotated[str, Meta(max_length=500)] = ""
