@@ -24,7 +24,6 @@ QUERY_MAX_LENGTH = 500
 
 # Struct fields.
 Id = Annotated[int, Meta(ge=1, le=INT_MAX)]
-Number = Annotated[int, Meta(ge=0, le=INT_MAX)]
 Line = Annotated[str, Meta(pattern=SINGLE_LINE)]
 Text = Annotated[str, Meta(pattern=MULTI_LINE)]
 
@@ -48,8 +47,14 @@ QueryLine = Annotated[str, query_line()]
 
 
 _SINGLE_LINE = re.compile(SINGLE_LINE)
+_MULTI_LINE = re.compile(MULTI_LINE)
 
 
 def is_single_line(text: str) -> bool:
     """The `Line` rule for text read by hand (raw query strings, forms)."""
     return _SINGLE_LINE.match(text) is not None
+
+
+def is_multi_line(text: str) -> bool:
+    """The `Text` rule for text read by hand (forms)."""
+    return _MULTI_LINE.match(text) is not None

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.registrations.helpers import person, problem_code
+from tests.registrations.helpers import person, problem_code, registration_count
+from tests.registrations.test_pages import form_fields, post_form
 
 pytestmark = pytest.mark.anyio
 
@@ -172,3 +173,15 @@ async def test_a_line_break_at_the_end_of_a_single_line_field_is_refused(
     )
 
     assert_refused_as_invalid(response, "name")
+
+
+@pytest.mark.parametrize("field", ["name", "organisation", "notes"])
+async def test_a_nul_byte_in_the_registration_form_page_is_refused_on_the_form(
+    client: httpx.AsyncClient, field: str
+) -> None:
+    at = await owner_of_an_event()
+
+    response = await post_form(client, at.slug, form_fields(**{field: "Stadt\x00Leipzig"}))
+
+    assert response.status_code == 422
+    assert await registration_count() == 0
