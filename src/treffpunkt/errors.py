@@ -77,6 +77,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Forbidden(DomainError):
+    """The caller is known but may not do this: not their event, or not an admin."""
+
+    code = "forbidden"
+
+
 class Conflict(DomainError):
     """The request is well-formed but the current state forbids it."""
 

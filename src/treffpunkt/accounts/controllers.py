@@ -14,6 +14,7 @@ from treffpunkt.accounts.schemas import LoginForm
 from treffpunkt.clock import utcnow
 from treffpunkt.events.services import events_managed_by
 from treffpunkt.i18n import gettext as _
+from treffpunkt.inputs import is_single_line
 from treffpunkt.web.auth import SESSION_EPOCH, SESSION_USER, current_organiser, requires_organiser
 
 
@@ -21,9 +22,11 @@ def safe_next(target: str | None, default: str = "/organiser") -> str:
     """Only same-site paths: never redirect a login to another host.
 
     Browsers drop tabs and newlines from URLs and read a backslash as a slash, so a target
-    with any of them could turn into //other.host; such targets are refused outright.
+    with any of them (or any other control character) could turn into //other.host; such
+    targets are refused outright. The parameter stays a plain string so that a bad target
+    falls back to the default instead of failing the sign-in.
     """
-    if not target or not target.startswith("/") or any(c in target for c in "\\\t\r\n"):
+    if not target or not target.startswith("/") or "\\" in target or not is_single_line(target):
         return default
     parts = urlsplit(target)
     if target.startswith("//") or parts.scheme or parts.netloc:

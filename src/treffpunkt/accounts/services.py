@@ -190,11 +190,7 @@ class TokenView:
 
 async def _organiser_id(email: str) -> int:
     """Any organiser, active or not: operators also manage deactivated accounts."""
-    row = (
-        await Organiser.select(Organiser.id)
-        .where(Organiser.email == _lookup_form(email))
-        .first()
-    )
+    row = await Organiser.select(Organiser.id).where(Organiser.email == _lookup_form(email)).first()
     if row is None:
         raise NotFound(
             N_("no organiser with the email %(email)s"), email=email, code="organiser_not_found"

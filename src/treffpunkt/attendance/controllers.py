@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.response import Redirect, Template
 
 from treffpunkt.attendance import feedback, services
@@ -27,6 +27,7 @@ from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, Conflict, DomainError, ErrorCollector, NotFound, ValidationFailed
 from treffpunkt.events.services import EventView, get_event, get_event_by_id
 from treffpunkt.i18n import format_clock, gettext
+from treffpunkt.inputs import PathId, PathLine, QueryLine
 from treffpunkt.notifications.services import delivery_problems
 from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.roster import RosterQuery, roster, roster_csv
@@ -51,19 +52,19 @@ class TicketController(Controller):
     tags = ("attendance",)
 
     @get("/ticket.png", summary="The QR ticket as PNG (holder of the secret link)")
-    async def png(self, token: FromPath[str]) -> Response[bytes]:
+    async def png(self, token: PathLine) -> Response[bytes]:
         registration = await _ticket_holder(token)
         code = check_in_code(registration.event, registration.id)
         return Response(ticket_png(code), media_type="image/png", headers=PRIVATE)
 
     @get("/ticket.svg", summary="The QR ticket as SVG (holder of the secret link)")
-    async def svg(self, token: FromPath[str]) -> Response[bytes]:
+    async def svg(self, token: PathLine) -> Response[bytes]:
         registration = await _ticket_holder(token)
         code = check_in_code(registration.event, registration.id)
         return Response(ticket_svg(code), media_type="image/svg+xml", headers=PRIVATE)
 
     @get("/ticket", include_in_schema=False)
-    async def page(self, token: FromPath[str]) -> Template:
+    async def page(self, token: PathLine) -> Template:
         registration = await _ticket_holder(token)
         return Template(
             template_name="attendance/ticket.html",
@@ -101,7 +102,7 @@ class CheckInApiController(Controller):
         "refused with distinct codes.",
         status_code=200,
     )
-    async def check_in(self, slug: FromPath[str], data: JSONBody[CheckInRequest]) -> CheckInAnswer:
+    async def check_in(self, slug: PathLine, data: JSONBody[CheckInRequest]) -> CheckInAnswer:
         if (data.code is None) == (data.registration_id is None):
             problems = ErrorCollector()
             problems.add("code", N_("send either the ticket code or the registration id"))
@@ -118,7 +119,7 @@ class CheckInApiController(Controller):
         summary="Undo a check-in",
         status_code=204,
     )
-    async def undo(self, slug: FromPath[str], registration_id: FromPath[int]) -> None:
+    async def undo(self, slug: PathLine, registration_id: PathId) -> None:
         await services.undo_check_in(slug, registration_id)
 
     @post(
@@ -126,9 +127,7 @@ class CheckInApiController(Controller):
         summary="Register someone at the door and check them in at once",
         status_code=201,
     )
-    async def walk_in(
-        self, slug: FromPath[str], data: JSONBody[ManualRegistration]
-    ) -> CheckInAnswer:
+    async def walk_in(self, slug: PathLine, data: JSONBody[ManualRegistration]) -> CheckInAnswer:
         return check_in_answer(await services.walk_in(slug, data, now=utcnow()))
 
 
@@ -168,14 +167,14 @@ class CheckInPagesController(Controller):
     async def page(
         self,
         request: Request[Any, Any, Any],
-        slug: FromPath[str],
-        q: Annotated[str, QueryParameter()] = "",
+        slug: PathLine,
+        q: QueryLine = "",
     ) -> Template:
         return await self._page(slug, q=q[:100], result=outcome_for(request))
 
     @post("/")
     async def submit(
-        self, request: Request[Any, Any, Any], slug: FromPath[str]
+        self, request: Request[Any, Any, Any], slug: PathLine
     ) -> Template | Redirect | Response[dict[str, object]]:
         """A code (scanned or typed) or a registration id; JSON for the script, a page for forms.
 
@@ -198,7 +197,7 @@ class CheckInPagesController(Controller):
         return see_other(request, f"/organiser/events/{slug}/check-in", result)
 
     @get("/counters")
-    async def live_counters(self, slug: FromPath[str]) -> dict[str, int]:
+    async def live_counters(self, slug: PathLine) -> dict[str, int]:
         counters = await services.counters((await get_event(slug)).id)
         return {"checked_in": counters.checked_in, "confirmed": counters.confirmed}
 
@@ -246,10 +245,10 @@ class RosterPagesController(Controller):
     @get("/roster")
     async def roster_page(
         self,
-        slug: FromPath[str],
-        status: Annotated[str, QueryParameter()] = "",
-        stakeholder_group: Annotated[str, QueryParameter()] = "",
-        q: Annotated[str, QueryParameter()] = "",
+        slug: PathLine,
+        status: QueryLine = "",
+        stakeholder_group: QueryLine = "",
+        q: QueryLine = "",
         sheet: Annotated[bool, QueryParameter()] = False,
     ) -> Template:
         event = await get_event(slug)
@@ -282,7 +281,7 @@ class RosterPagesController(Controller):
         )
 
     @get("/roster.csv")
-    async def roster_csv_download(self, slug: FromPath[str]) -> Response[bytes]:
+    async def roster_csv_download(self, slug: PathLine) -> Response[bytes]:
         event = await get_event(slug)
         return Response(
             await roster_csv(event, RosterQuery(sort="name"), now=utcnow()),
@@ -291,14 +290,12 @@ class RosterPagesController(Controller):
         )
 
     @post("/roster/{registration_id:int}/check-in")
-    async def check_in_by_hand(
-        self, slug: FromPath[str], registration_id: FromPath[int]
-    ) -> Redirect:
+    async def check_in_by_hand(self, slug: PathLine, registration_id: PathId) -> Redirect:
         await services.check_in_by_id(slug, registration_id, now=utcnow())
         return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)
 
     @post("/roster/{registration_id:int}/undo")
-    async def undo_by_hand(self, slug: FromPath[str], registration_id: FromPath[int]) -> Redirect:
+    async def undo_by_hand(self, slug: PathLine, registration_id: PathId) -> Redirect:
         await services.undo_check_in(slug, registration_id)
         return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)
 
@@ -322,16 +319,16 @@ class AfterTheEventApiController(Controller):
     guards = (manages_event,)
 
     @get("/attendance", summary="Who came: confirmed, checked in, no-shows and the rate")
-    async def attendance(self, slug: FromPath[str]) -> AttendanceSummary:
+    async def attendance(self, slug: PathLine) -> AttendanceSummary:
         return await attendance_summary(await get_event(slug), now=utcnow())
 
     @get("/feedback-questions", summary="The feedback questions (3 to 5)")
-    async def list_feedback_questions(self, slug: FromPath[str]) -> list[FeedbackQuestionSpec]:
+    async def list_feedback_questions(self, slug: PathLine) -> list[FeedbackQuestionSpec]:
         return await feedback.feedback_questions((await get_event(slug)).id)
 
     @put("/feedback-questions", summary="Set the feedback questions (3 to 5, rating or text)")
     async def set_feedback_questions(
-        self, slug: FromPath[str], data: JSONBody[list[FeedbackQuestionSpec]]
+        self, slug: PathLine, data: JSONBody[list[FeedbackQuestionSpec]]
     ) -> list[FeedbackQuestionSpec]:
         return await feedback.replace_feedback_questions(await get_event(slug), data)
 
@@ -340,12 +337,12 @@ class AfterTheEventApiController(Controller):
         summary="Thank everyone who came, with a link to the feedback form (once each)",
         status_code=202,
     )
-    async def thank_you(self, slug: FromPath[str]) -> Recipients:
+    async def thank_you(self, slug: PathLine) -> Recipients:
         count = await feedback.thank_attendees(await get_event(slug), now=utcnow())
         return Recipients(recipients=count)
 
     @get("/feedback", summary="Feedback results: counts, averages, distributions and texts")
-    async def results(self, slug: FromPath[str]) -> FeedbackResults:
+    async def results(self, slug: PathLine) -> FeedbackResults:
         responses, questions = await feedback.feedback_results((await get_event(slug)).id)
         return FeedbackResults(
             responses=responses,
@@ -357,15 +354,13 @@ class FeedbackPagesController(Controller):
     include_in_schema = False
 
     @get("/feedback/{token:str}")
-    async def form(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    async def form(self, request: Request[Any, Any, Any], token: PathLine) -> Template:
         registration = await by_token(token)
         thanked = bool((outcome_for(request) or {}).get("thanked"))
         return await _feedback_page(token, registration, thanked=thanked)
 
     @post("/feedback/{token:str}")
-    async def answer(
-        self, request: Request[Any, Any, Any], token: FromPath[str]
-    ) -> Template | Redirect:
+    async def answer(self, request: Request[Any, Any, Any], token: PathLine) -> Template | Redirect:
         registration = await by_token(token)
         form = await request.form()
         questions = await feedback.feedback_questions(registration.event)
@@ -384,7 +379,7 @@ class FeedbackPagesController(Controller):
         return see_other(request, f"/feedback/{token}", {"thanked": True})
 
     @get("/organiser/events/{slug:str}/feedback", guards=[manages_event])
-    async def results_page(self, slug: FromPath[str]) -> Template:
+    async def results_page(self, slug: PathLine) -> Template:
         event = await get_event(slug)
         responses, questions = await feedback.feedback_results(event.id)
         return Template(

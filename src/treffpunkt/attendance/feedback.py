@@ -13,6 +13,7 @@ from treffpunkt.attendance.tables import FeedbackQuestion, FeedbackResponse
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector
 from treffpunkt.events.services import EventView
+from treffpunkt.inputs import Line
 from treffpunkt.notifications.outbox import enqueue_to_registrations
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.services import RegistrationView, lock_event
@@ -28,7 +29,7 @@ class FeedbackQuestionSpec(Struct, kw_only=True, forbid_unknown_fields=True):
 
     key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
     kind: Literal["rating", "text"]
-    label: Annotated[str, Meta(min_length=1, max_length=300)]
+    label: Annotated[Line, Meta(min_length=1, max_length=300)]
     required: bool = False
 
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get
-from litestar.params import QueryParameter
 from litestar.response import Template
 
 from treffpunkt.attendance.reports import DIMENSIONS, Report, Tally, participation
@@ -17,11 +16,12 @@ from treffpunkt.attendance.schemas import GroupFigures, ParticipationReport, Rep
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, ErrorCollector, ValidationFailed
 from treffpunkt.events.services import regions, sectors
+from treffpunkt.inputs import query_line
 from treffpunkt.settings import DEFAULT_TIMEZONE
 from treffpunkt.web.auth import current_organiser, requires_organiser
 
-From = Annotated[str | None, QueryParameter(name="from", description="First day, YYYY-MM-DD")]
-To = Annotated[str | None, QueryParameter(name="to", description="Last day, YYYY-MM-DD")]
+From = Annotated[str | None, query_line(name="from", description="First day, YYYY-MM-DD")]
+To = Annotated[str | None, query_line(name="to", description="Last day, YYYY-MM-DD")]
 
 
 def _period(start: str | None, end: str | None) -> tuple[date, date]:

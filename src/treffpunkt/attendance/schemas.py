@@ -5,14 +5,15 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
+from treffpunkt.inputs import Id, Line
 from treffpunkt.registrations.schemas import Status
 
 
 class CheckInRequest(Struct, kw_only=True, forbid_unknown_fields=True):
     """Either the code from the QR ticket, or (for people without one) the registration id."""
 
-    code: Annotated[str, Meta(max_length=100)] | None = None
-    registration_id: int | None = None
+    code: Annotated[Line, Meta(max_length=100)] | None = None
+    registration_id: Id | None = None
 
 
 class CheckInAnswer(Struct, kw_only=True):

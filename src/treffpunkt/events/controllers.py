@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Template
 
 from treffpunkt.accounts.services import CurrentOrganiser
@@ -39,6 +39,7 @@ from treffpunkt.events.schemas import (
 )
 from treffpunkt.events.services import CatalogueQuery, EventView
 from treffpunkt.ical.links import google_link, outlook_link
+from treffpunkt.inputs import PathLine, is_single_line, query_line, query_number
 from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS
 from treffpunkt.settings import DEFAULT_TIMEZONE, get_settings
@@ -149,6 +150,8 @@ async def parse_catalogue_query(params: Mapping[str, str]) -> CatalogueQuery:
         params.get("limit") or str(DEFAULT_PAGE_SIZE), "limit", 1, MAX_PAGE_SIZE, problems
     )
     offset = _whole_number(params.get("offset") or "0", "offset", 0, 10_000_000, problems)
+    if not is_single_line(params.get("q") or ""):
+        problems.add("q", N_("must not contain control characters"))
     problems.raise_if_any()
     return CatalogueQuery(
         q=(params.get("q") or "")[:200],
@@ -166,23 +169,23 @@ async def parse_catalogue_query(params: Mapping[str, str]) -> CatalogueQuery:
 
 async def provide_catalogue_query(
     q: Annotated[
-        str, QueryParameter(description="Search words in title, summary, description, place")
+        str, query_line(description="Search words in title, summary, description, place")
     ] = "",
-    region: Annotated[str | None, QueryParameter(description="Region code, e.g. DE-SN")] = None,
-    sector: Annotated[str | None, QueryParameter(description="Sector code, e.g. energy")] = None,
+    region: Annotated[str | None, query_line(description="Region code, e.g. DE-SN")] = None,
+    sector: Annotated[str | None, query_line(description="Sector code, e.g. energy")] = None,
     kind: FromQuery[Kind | None] = None,
     format: FromQuery[Format | None] = None,
     starts_after: Annotated[
-        str | None, QueryParameter(description="Date or date-time; events starting then or later")
+        str | None, query_line(description="Date or date-time; events starting then or later")
     ] = None,
     starts_before: Annotated[
-        str | None, QueryParameter(description="Date or date-time; events starting before it")
+        str | None, query_line(description="Date or date-time; events starting before it")
     ] = None,
     include_past: Annotated[
         bool, QueryParameter(description="Also list events that are over")
     ] = False,
-    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    limit: Annotated[int, query_number(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, query_number()] = 0,
 ) -> CatalogueQuery:
     raw = {
         "q": q,
@@ -231,7 +234,7 @@ class EventApiController(Controller):
         return event_out(event)
 
     @get("/{slug:str}", summary="Read one event (drafts only for those who manage them)")
-    async def read_event(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> EventOut:
+    async def read_event(self, request: Request[Any, Any, Any], slug: PathLine) -> EventOut:
         return event_out(await services.get_public_event(slug, _viewer(request)))
 
     @patch(
@@ -239,15 +242,15 @@ class EventApiController(Controller):
         summary="Change the fields sent; a change an invite shows raises its calendar SEQUENCE",
         guards=[manages_event],
     )
-    async def update_event(self, slug: FromPath[str], data: JSONBody[EventUpdate]) -> EventOut:
+    async def update_event(self, slug: PathLine, data: JSONBody[EventUpdate]) -> EventOut:
         return event_out(await services.update_event(slug, data, now=utcnow()))
 
     @delete("/{slug:str}", summary="Delete a draft", guards=[manages_event], status_code=204)
-    async def delete_event(self, slug: FromPath[str]) -> None:
+    async def delete_event(self, slug: PathLine) -> None:
         await services.delete_draft(slug)
 
     @post("/{slug:str}/publish", summary="Publish a draft", guards=[manages_event], status_code=200)
-    async def publish_event(self, slug: FromPath[str]) -> EventOut:
+    async def publish_event(self, slug: PathLine) -> EventOut:
         return event_out(await services.publish_event(slug, now=utcnow()))
 
     @post(
@@ -256,11 +259,11 @@ class EventApiController(Controller):
         guards=[manages_event],
         status_code=200,
     )
-    async def cancel_event(self, slug: FromPath[str], data: JSONBody[Cancellation]) -> EventOut:
+    async def cancel_event(self, slug: PathLine, data: JSONBody[Cancellation]) -> EventOut:
         return event_out(await services.cancel_event(slug, data.reason, now=utcnow()))
 
     @get("/{slug:str}/organisers", summary="List co-organisers", guards=[manages_event])
-    async def list_co_organisers(self, slug: FromPath[str]) -> list[str]:
+    async def list_co_organisers(self, slug: PathLine) -> list[str]:
         return await services.co_organisers(slug)
 
     @post(
@@ -269,7 +272,7 @@ class EventApiController(Controller):
         guards=[manages_event],
         status_code=200,
     )
-    async def add_co_organiser(self, slug: FromPath[str], data: JSONBody[CoOrganiser]) -> list[str]:
+    async def add_co_organiser(self, slug: PathLine, data: JSONBody[CoOrganiser]) -> list[str]:
         return await services.add_co_organiser(slug, data.email)
 
     @delete(
@@ -278,7 +281,7 @@ class EventApiController(Controller):
         guards=[manages_event],
         status_code=200,
     )
-    async def remove_co_organiser(self, slug: FromPath[str], email: FromPath[str]) -> list[str]:
+    async def remove_co_organiser(self, slug: PathLine, email: PathLine) -> list[str]:
         return await services.remove_co_organiser(slug, email)
 
 
@@ -326,7 +329,7 @@ class EventPagesController(Controller):
 
     @get("/{slug:str}", name="event")
     async def event_page(
-        self, request: Request[Any, Any, Any], slug: FromPath[str]
+        self, request: Request[Any, Any, Any], slug: PathLine
     ) -> Template | Response[bytes]:
         """The event page, or with .ics its calendar file (one path segment serves both)."""
         if slug.endswith(".ics"):

@@ -7,32 +7,34 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from treffpunkt.inputs import Line, Text
+
 Kind = Literal["workshop", "networking_meeting"]
 Format = Literal["in_person", "online", "hybrid"]
 Status = Literal["draft", "published", "cancelled"]
 
-Title = Annotated[str, Meta(min_length=1, max_length=200)]
-Summary = Annotated[str, Meta(max_length=500)]
-Description = Annotated[str, Meta(max_length=20_000)]
-RegionCode = Annotated[str, Meta(min_length=1, max_length=12)]
+Title = Annotated[Line, Meta(min_length=1, max_length=200)]
+Summary = Annotated[Text, Meta(max_length=500)]
+Description = Annotated[Text, Meta(max_length=20_000)]
+RegionCode = Annotated[Line, Meta(min_length=1, max_length=12)]
 SectorCodes = Annotated[
-    list[Annotated[str, Meta(max_length=40)]], Meta(min_length=1, max_length=10)
+    list[Annotated[Line, Meta(max_length=40)]], Meta(min_length=1, max_length=10)
 ]
-Locality = Annotated[str, Meta(max_length=120)]
-Url = Annotated[str, Meta(max_length=500)]
+Locality = Annotated[Line, Meta(max_length=120)]
+Url = Annotated[Line, Meta(max_length=500)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
-TimezoneName = Annotated[str, Meta(min_length=1, max_length=64)]
+TimezoneName = Annotated[Line, Meta(min_length=1, max_length=64)]
 Capacity = Annotated[int, Meta(ge=0, le=100_000)]
-Name = Annotated[str, Meta(max_length=200)]
-EmailAddress = Annotated[str, Meta(max_length=254)]
-Reason = Annotated[str, Meta(min_length=1, max_length=2_000)]
+Name = Annotated[Line, Meta(max_length=200)]
+EmailAddress = Annotated[Line, Meta(max_length=254)]
+Reason = Annotated[Text, Meta(min_length=1, max_length=2_000)]
 
 
 class Venue(Struct, forbid_unknown_fields=True):
     name: Name = ""
     street: Name = ""
-    postal_code: Annotated[str, Meta(max_length=20)] = ""
-    city: Annotated[str, Meta(max_length=120)] = ""
+    postal_code: Annotated[Line, Meta(max_length=20)] = ""
+    city: Annotated[Line, Meta(max_length=120)] = ""
 
 
 class EventCreate(Struct, kw_only=True, forbid_unknown_fields=True):

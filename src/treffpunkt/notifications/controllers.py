@@ -7,12 +7,13 @@ from email.message import EmailMessage
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody
 from litestar.response import Template
 
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, NotFound
 from treffpunkt.events.services import get_event
+from treffpunkt.inputs import PathId, PathLine, PathNumber, query_number
 from treffpunkt.notifications import services
 from treffpunkt.notifications.schemas import MessageReceipt, OrganiserMessage
 from treffpunkt.settings import get_settings
@@ -32,7 +33,7 @@ class OrganiserMessageController(Controller):
         guards=[manages_event],
         status_code=202,
     )
-    async def send(self, slug: FromPath[str], data: JSONBody[OrganiserMessage]) -> MessageReceipt:
+    async def send(self, slug: PathLine, data: JSONBody[OrganiserMessage]) -> MessageReceipt:
         event = await get_event(slug)
         count = await services.message_to_confirmed(event, data.subject, data.body)
         return MessageReceipt(recipients=count)
@@ -50,7 +51,7 @@ class MailboxController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, offset: Annotated[int, QueryParameter(ge=0)] = 0) -> Template:
+    async def index(self, offset: Annotated[int, query_number()] = 0) -> Template:
         rows, total = await services.mailbox(offset)
         return Template(
             template_name="notifications/mailbox.html",
@@ -64,7 +65,7 @@ class MailboxController(Controller):
         )
 
     @get("/{outbox_id:int}")
-    async def message(self, outbox_id: FromPath[int]) -> Template:
+    async def message(self, outbox_id: PathId) -> Template:
         row, mime, obsolete = await services.mailbox_message(outbox_id, now=utcnow())
         parts = _parts(mime) if mime else []
         return Template(
@@ -89,7 +90,7 @@ class MailboxController(Controller):
         )
 
     @get("/{outbox_id:int}/parts/{index:int}")
-    async def part(self, outbox_id: FromPath[int], index: FromPath[int]) -> Response[bytes]:
+    async def part(self, outbox_id: PathId, index: PathNumber) -> Response[bytes]:
         _, mime, _ = await services.mailbox_message(outbox_id, now=utcnow())
         parts = _parts(mime) if mime else []
         if not 0 <= index < len(parts):

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 
 from treffpunkt.clock import utcnow
@@ -21,6 +21,7 @@ from treffpunkt.events.calendar import (
 )
 from treffpunkt.events.controllers import event_page
 from treffpunkt.events.services import EventView, get_event, get_event_by_id, get_public_event
+from treffpunkt.inputs import PathId, PathLine, QueryLine, query_line, query_number
 from treffpunkt.notifications.services import delivery_problems, last_mail_failed
 from treffpunkt.registrations import questions as question_service
 from treffpunkt.registrations import services
@@ -136,9 +137,7 @@ class RegistrationApiController(Controller):
         "by mail. A full event without a waiting list answers 409 `event_full`.",
         status_code=201,
     )
-    async def register(
-        self, slug: FromPath[str], data: JSONBody[RegistrationForm]
-    ) -> Response[Receipt]:
+    async def register(self, slug: PathLine, data: JSONBody[RegistrationForm]) -> Response[Receipt]:
         outcome = await services.register(slug, data, now=utcnow())
         return Response(
             receipt(slug, outcome), status_code=200 if outcome.already_registered else 201
@@ -152,13 +151,13 @@ class RegistrationApiController(Controller):
     )
     async def list_roster(
         self,
-        slug: FromPath[str],
-        status: Annotated[str | None, QueryParameter(description=", ".join(STATUSES))] = None,
-        stakeholder_group: Annotated[str | None, QueryParameter()] = None,
-        q: Annotated[str, QueryParameter(description="Words in name, email, organisation")] = "",
-        sort: Annotated[str, QueryParameter(description=", ".join(SORTS))] = "created_at",
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        slug: PathLine,
+        status: Annotated[str | None, query_line(description=", ".join(STATUSES))] = None,
+        stakeholder_group: Annotated[str | None, query_line()] = None,
+        q: Annotated[str, query_line(description="Words in name, email, organisation")] = "",
+        sort: Annotated[str, query_line(description=", ".join(SORTS))] = "created_at",
+        limit: Annotated[int, query_number(ge=1, le=100)] = 50,
+        offset: Annotated[int, query_number()] = 0,
     ) -> RosterPage:
         query = _roster_query(status, stakeholder_group, q, sort, limit, offset)
         event = await get_event(slug)
@@ -182,11 +181,11 @@ class RegistrationApiController(Controller):
     )
     async def export_roster(
         self,
-        slug: FromPath[str],
-        status: Annotated[str | None, QueryParameter()] = None,
-        stakeholder_group: Annotated[str | None, QueryParameter()] = None,
-        q: Annotated[str, QueryParameter()] = "",
-        sort: Annotated[str, QueryParameter()] = "created_at",
+        slug: PathLine,
+        status: Annotated[str | None, query_line()] = None,
+        stakeholder_group: Annotated[str | None, query_line()] = None,
+        q: QueryLine = "",
+        sort: QueryLine = "created_at",
     ) -> Response[bytes]:
         query = _roster_query(status, stakeholder_group, q, sort, 100, 0)
         event = await get_event(slug)
@@ -202,9 +201,7 @@ class RegistrationApiController(Controller):
         guards=[manages_event],
         status_code=201,
     )
-    async def add_by_hand(
-        self, slug: FromPath[str], data: JSONBody[ManualRegistration]
-    ) -> RosterRow:
+    async def add_by_hand(self, slug: PathLine, data: JSONBody[ManualRegistration]) -> RosterRow:
         outcome = await services.add_by_organiser(slug, data, now=utcnow())
         return roster_row(await services.by_id(slug, outcome.registration_id))
 
@@ -216,8 +213,8 @@ class RegistrationApiController(Controller):
     )
     async def approve(
         self,
-        slug: FromPath[str],
-        registration_id: FromPath[int],
+        slug: PathLine,
+        registration_id: PathId,
         data: JSONBody[OrganiserDecision | None] = None,
     ) -> RosterRow:
         exceed = bool(data and data.exceed_capacity)
@@ -232,7 +229,7 @@ class RegistrationApiController(Controller):
         guards=[manages_event],
         status_code=200,
     )
-    async def decline(self, slug: FromPath[str], registration_id: FromPath[int]) -> RosterRow:
+    async def decline(self, slug: PathLine, registration_id: PathId) -> RosterRow:
         return roster_row(await services.decline(slug, registration_id, now=utcnow()))
 
     @post(
@@ -241,7 +238,7 @@ class RegistrationApiController(Controller):
         guards=[manages_event],
         status_code=200,
     )
-    async def cancel(self, slug: FromPath[str], registration_id: FromPath[int]) -> RosterRow:
+    async def cancel(self, slug: PathLine, registration_id: PathId) -> RosterRow:
         return roster_row(await services.cancel_by_organiser(slug, registration_id, now=utcnow()))
 
     @post(
@@ -250,19 +247,19 @@ class RegistrationApiController(Controller):
         guards=[manages_event],
         status_code=200,
     )
-    async def move_up(self, slug: FromPath[str], registration_id: FromPath[int]) -> RosterRow:
+    async def move_up(self, slug: PathLine, registration_id: PathId) -> RosterRow:
         return roster_row(await services.move_up(slug, registration_id, now=utcnow()))
 
     @get("/questions", summary="The event's custom registration questions")
     async def list_questions(
-        self, request: Request[Any, Any, Any], slug: FromPath[str]
+        self, request: Request[Any, Any, Any], slug: PathLine
     ) -> list[QuestionSpec]:
         event = await get_public_event(slug, request.scope.get("user"))
         return await question_service.questions_of(event.id)
 
     @put("/questions", summary="Replace the event's custom questions", guards=[manages_event])
     async def replace_questions(
-        self, slug: FromPath[str], data: JSONBody[list[QuestionSpec]]
+        self, slug: PathLine, data: JSONBody[list[QuestionSpec]]
     ) -> list[QuestionSpec]:
         event = await get_event(slug)
         return await question_service.replace_questions(event.id, data)
@@ -291,19 +288,17 @@ class SelfServiceApiController(Controller):
     tags = ("registrations",)
 
     @get("/", summary="Read your registration (by the secret link from your mail)")
-    async def read(self, token: FromPath[str]) -> RegistrationOut:
+    async def read(self, token: PathLine) -> RegistrationOut:
         registration = await services.by_token(token)
         return registration_out(registration, await _event_of(registration))
 
     @patch("/", summary="Change your details or answers")
-    async def change(
-        self, token: FromPath[str], data: JSONBody[RegistrationChange]
-    ) -> RegistrationOut:
+    async def change(self, token: PathLine, data: JSONBody[RegistrationChange]) -> RegistrationOut:
         registration = await services.change_registration(token, data, now=utcnow())
         return registration_out(registration, await _event_of(registration))
 
     @delete("/", summary="Cancel your registration", status_code=200)
-    async def cancel(self, token: FromPath[str]) -> RegistrationOut:
+    async def cancel(self, token: PathLine) -> RegistrationOut:
         registration = await services.cancel_by_person(token, now=utcnow())
         return registration_out(registration, await _event_of(registration))
 
@@ -344,7 +339,7 @@ class RegistrationPagesController(Controller):
 
     @post("/events/{slug:str}/register")
     async def register(
-        self, request: Request[Any, Any, Any], slug: FromPath[str]
+        self, request: Request[Any, Any, Any], slug: PathLine
     ) -> Template | Redirect:
         event = await get_public_event(slug)
         form = await request.form()
@@ -373,9 +368,7 @@ class RegistrationPagesController(Controller):
         return see_other(request, receipt_page, {"mailed": True})
 
     @get("/events/{slug:str}/registered")
-    async def receipt(
-        self, request: Request[Any, Any, Any], slug: FromPath[str]
-    ) -> Template | Redirect:
+    async def receipt(self, request: Request[Any, Any, Any], slug: PathLine) -> Template | Redirect:
         """The same words for a new registration and an address registered already.
 
         Whether a seat, a waiting-list place or approval awaits, and the secret link, are told
@@ -392,15 +385,13 @@ class RegistrationPagesController(Controller):
         )
 
     @get("/registrations/{token:str}", name="manage_registration")
-    async def manage(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    async def manage(self, request: Request[Any, Any, Any], token: PathLine) -> Template:
         registration = await services.by_token(token)
         saved = bool((outcome_for(request) or {}).get("saved"))
         return await _manage_page(token, registration, saved=saved)
 
     @post("/registrations/{token:str}")
-    async def change(
-        self, request: Request[Any, Any, Any], token: FromPath[str]
-    ) -> Template | Redirect:
+    async def change(self, request: Request[Any, Any, Any], token: PathLine) -> Template | Redirect:
         registration = await services.by_token(token)
         form = await request.form()
         questions = await question_service.questions_of(registration.event)
@@ -423,7 +414,7 @@ class RegistrationPagesController(Controller):
 
     @get("/registrations/{token:str}/calendar.ics")
     async def personal_feed(
-        self, request: Request[Any, Any, Any], token: FromPath[str]
+        self, request: Request[Any, Any, Any], token: PathLine
     ) -> Response[bytes]:
         """Every event this person holds a seat at, as a calendar to subscribe to."""
         events = await services.events_of_person(token, now=utcnow())
@@ -436,7 +427,7 @@ class RegistrationPagesController(Controller):
         return calendar_response(body, etag=etag, last_modified=latest, private=True)
 
     @get("/registrations/{token:str}/cancel")
-    async def confirm_cancel(self, token: FromPath[str]) -> Template:
+    async def confirm_cancel(self, token: PathLine) -> Template:
         registration = await services.by_token(token)
         event = await _event_of(registration)
         return Template(
@@ -446,9 +437,7 @@ class RegistrationPagesController(Controller):
         )
 
     @post("/registrations/{token:str}/cancel")
-    async def cancel(
-        self, request: Request[Any, Any, Any], token: FromPath[str]
-    ) -> Template | Redirect:
+    async def cancel(self, request: Request[Any, Any, Any], token: PathLine) -> Template | Redirect:
         try:
             await services.cancel_by_person(token, now=utcnow())
         except Conflict as refused:

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from treffpunkt.inputs import Line, Text
+
 StakeholderGroup = Literal[
     "public_administration",
     "politics",
@@ -27,16 +29,16 @@ Attendance = Literal["attended", "no_show"]
 QuestionKind = Literal["short_text", "long_text", "single_choice", "multiple_choice", "yes_no"]
 QUESTION_KINDS: tuple[str, ...] = QuestionKind.__args__  # type: ignore[attr-defined]
 
-PersonName = Annotated[str, Meta(min_length=1, max_length=200)]
-EmailAddress = Annotated[str, Meta(min_length=3, max_length=254)]
-Organisation = Annotated[str, Meta(min_length=1, max_length=200)]
-Role = Annotated[str, Meta(max_length=200)]
-Notes = Annotated[str, Meta(max_length=2_000)]
+PersonName = Annotated[Line, Meta(min_length=1, max_length=200)]
+EmailAddress = Annotated[Line, Meta(min_length=3, max_length=254)]
+Organisation = Annotated[Line, Meta(min_length=1, max_length=200)]
+Role = Annotated[Line, Meta(max_length=200)]
+Notes = Annotated[Text, Meta(max_length=2_000)]
 AnswerValue = str | bool | list[str]
 # Any JSON per answer: the question's own rules judge it, naming the answer that is wrong.
 AnyAnswer = Any
-Options = Annotated[list[Annotated[str, Meta(min_length=1, max_length=300)]], Meta(max_length=50)]
-Answers = Annotated[dict[Annotated[str, Meta(max_length=60)], AnyAnswer], Meta(max_length=50)]
+Options = Annotated[list[Annotated[Line, Meta(min_length=1, max_length=300)]], Meta(max_length=50)]
+Answers = Annotated[dict[Annotated[Line, Meta(max_length=60)], AnyAnswer], Meta(max_length=50)]
 
 
 class RegistrationForm(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -132,7 +134,7 @@ class QuestionSpec(Struct, kw_only=True, forbid_unknown_fields=True):
 
     key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
     kind: QuestionKind
-    label: Annotated[str, Meta(min_length=1, max_length=300)]
-    help_text: Annotated[str, Meta(max_length=500)] = ""
+    label: Annotated[Line, Meta(min_length=1, max_length=300)]
+    help_text: Annotated[Text, Meta(max_length=500)] = ""
     options: Options = []
     required: bool = False

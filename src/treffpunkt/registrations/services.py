@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from treffpunkt.db import is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.services import EventView, get_event, get_event_by_id
 from treffpunkt.events.tables import Event
+from treffpunkt.inputs import is_multi_line, is_single_line
 from treffpunkt.notifications.outbox import enqueue, enqueue_to_registrations
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.open_seat import admit_to_open_seat, event_with_questions
@@ -199,7 +199,6 @@ def _refuse_unless_open(event: dict[str, Any], now: datetime, *, by_organiser: b
 TEXT_LIMITS = {"name": 200, "organisation": 200, "role": 200, "notes": 2_000}
 REQUIRED_TEXT = ("name", "organisation")
 ONE_LINE = ("name", "organisation", "role")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
@@ -209,9 +208,12 @@ def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
             continue
         if name in REQUIRED_TEXT and not str(values[name]).strip():
             problems.add(name, N_("must not be empty"))
-        elif name in ONE_LINE and CONTROL_CHARACTERS.search(str(values[name])):
+        elif name in ONE_LINE and not is_single_line(str(values[name])):
             # A line break in a name would end up in a mail header.
             problems.add(name, N_("must be one line of text"))
+        elif not is_multi_line(str(values[name])):
+            # PostgreSQL's text cannot hold NUL: refused here, not a 500 at the insert.
+            problems.add(name, N_("must not contain control characters"))
         elif len(str(values[name])) > limit:
             problems.add(name, N_("must be at most %(limit)d characters long"), limit=limit)
     if "language" in values and values["language"] not in LANGUAGES:

@@ -16,7 +16,14 @@
     result.replaceChildren();
     const message = document.createElement("p");
     message.className = "door-message";
-    message.textContent = answer.message;
+    if (answer.link) {
+      const link = document.createElement("a");
+      link.href = answer.link;
+      link.textContent = answer.message;
+      message.append(link);
+    } else {
+      message.textContent = answer.message;
+    }
     result.append(message);
     if (answer.name) {
       const name = document.createElement("p");
@@ -34,6 +41,26 @@
     if (navigator.vibrate) navigator.vibrate(answer.outcome === "refused" ? [80, 60, 80] : 60);
   }
 
+  // A lapsed session answers 401 (the server never redirects a script): offer the sign-in.
+  function sessionExpired() {
+    const back = window.location.pathname + window.location.search;
+    show({
+      outcome: "refused",
+      message: door.dataset.sessionExpired,
+      link: "/login?next=" + encodeURIComponent(back),
+    });
+  }
+
+  // Refusals come as problem details; their `detail` is already in the reader's language.
+  async function refusal(response) {
+    if (response.status === 401) return sessionExpired();
+    let detail = "";
+    if ((response.headers.get("content-type") || "").includes("json")) {
+      detail = (await response.json()).detail || "";
+    }
+    show({ outcome: "refused", message: detail || door.dataset.unreadable });
+  }
+
   async function send(code) {
     if (busy || !code) return;
     busy = true;
@@ -46,9 +73,9 @@
         credentials: "same-origin",
       });
       if (response.ok) show(await response.json());
-      else show({ outcome: "refused", message: response.status + " " + response.statusText });
+      else await refusal(response);
     } catch (error) {
-      show({ outcome: "refused", message: String(error) });
+      show({ outcome: "refused", message: door.dataset.unreadable });
     } finally {
       busy = false;
     }
@@ -64,7 +91,11 @@
 
   async function refreshCounters() {
     try {
-      const response = await fetch(base + "counters", { credentials: "same-origin" });
+      const response = await fetch(base + "counters", {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (response.status === 401) return sessionExpired();
       if (!response.ok) return;
       const counters = await response.json();
       document.getElementById("checked-in").textContent = counters.checked_in;

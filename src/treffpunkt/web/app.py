@@ -16,7 +16,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader
 from litestar.logging.config import StructLoggingConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.logging import LoggingMiddlewareConfig
+from litestar.middleware.logging import LoggingMiddleware, LoggingMiddlewareConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
@@ -48,7 +48,7 @@ from treffpunkt.registrations.controllers import (
 from treffpunkt.settings import STATIC_DIR, Settings, get_settings
 from treffpunkt.signing import derived_key
 from treffpunkt.web.auth import OrganiserAuthentication
-from treffpunkt.web.errors import EXCEPTION_HANDLERS, SECURITY_HEADERS
+from treffpunkt.web.errors import EXCEPTION_HANDLERS, SECURITY_HEADERS, route_template
 from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_language
 from treffpunkt.web.pages import front_door, health
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
@@ -94,8 +94,21 @@ async def database_pool(_: Litestar) -> AsyncIterator[None]:
         yield
 
 
+class RouteLoggingMiddleware(LoggingMiddleware):
+    """Logs the route template (`/registrations/{token}`), never the path or query string.
+
+    Paths carry secrets (registration links, tickets, personal feeds): whoever reads the log
+    could otherwise change or cancel registrations.
+    """
+
+    async def extract_request_data(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        data = await super().extract_request_data(request)
+        data["route"] = route_template(request)
+        return data
+
+
 def _logging(settings: Settings) -> StructlogPlugin:
-    # Only method, path and status: bodies, headers and cookies carry personal data.
+    # Only method, route and status: bodies, headers and cookies carry personal data.
     return StructlogPlugin(
         StructlogConfig(
             # Our 500 handler logs unexpected errors; 4xx answers are not errors of ours.
@@ -109,7 +122,8 @@ def _logging(settings: Settings) -> StructlogPlugin:
             enable_middleware_logging=logging.getLevelNamesMapping()[settings.log_level]
             <= logging.INFO,
             middleware_logging_config=LoggingMiddlewareConfig(
-                request_log_fields=["method", "path"],
+                middleware_class=RouteLoggingMiddleware,
+                request_log_fields=["method"],
                 response_log_fields=["status_code"],
                 exclude=UNLOGGED_PATHS,
             ),

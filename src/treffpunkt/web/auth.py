@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id, organiser_for_token
-from treffpunkt.errors import NotFound
+from treffpunkt.errors import N_, Forbidden, NotFound
 from treffpunkt.events.services import may_manage
 
 SESSION_USER = "organiser_id"
@@ -59,7 +59,7 @@ async def requires_admin(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     if not current_organiser(connection).is_admin:
-        raise PermissionDeniedException("only admins may do this")
+        raise Forbidden(N_("only admins may do this"))
 
 
 async def manages_event(
@@ -69,6 +69,8 @@ async def manages_event(
     organiser = current_organiser(connection)
     allowed = await may_manage(connection.path_params["slug"], organiser)
     if allowed is None:
-        raise NotFound(f"no event {connection.path_params['slug']!r}", code="event_not_found")
+        raise NotFound(
+            N_("no event %(slug)s"), slug=connection.path_params["slug"], code="event_not_found"
+        )
     if not allowed:
-        raise PermissionDeniedException("you do not manage this event")
+        raise Forbidden(N_("you do not manage this event"))

@@ -10,13 +10,22 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
+    PermissionDeniedException,
     ValidationException,
 )
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from treffpunkt.errors import N_, Conflict, DomainError, Invalid, NotFound, ValidationFailed
+from treffpunkt.errors import (
+    N_,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ValidationFailed,
+)
 from treffpunkt.i18n import current_language
 from treffpunkt.i18n import gettext as _
 from treffpunkt.web.language import request_language
@@ -36,6 +45,7 @@ SECURITY_HEADERS = {
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ValidationFailed: 422,
     Invalid: 422,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
 }
@@ -76,10 +86,22 @@ def status_for(error: DomainError) -> int:
 MACHINE_SUFFIXES = (".ics", ".png", ".svg", ".csv", ".json")
 
 
-def wants_problem_json(request: Request[Any, Any, Any]) -> bool:
-    """API calls and files fetched by programs (calendars, images) get problem details."""
+def is_for_programs(request: Request[Any, Any, Any]) -> bool:
+    """API calls and files fetched by programs (calendars, images); they answer in English."""
     path = request.url.path
     return path.startswith(("/api/", "/schema", "/health")) or path.endswith(MACHINE_SUFFIXES)
+
+
+def is_page_script(request: Request[Any, Any, Any]) -> bool:
+    """A page's own script asking for JSON (the door): it shows the detail to people."""
+    if is_for_programs(request):
+        return False
+    return request.accept.best_match([MediaType.HTML, MediaType.JSON]) == MediaType.JSON
+
+
+def wants_problem_json(request: Request[Any, Any, Any]) -> bool:
+    """Problem details, not a redirect or a page, which would break programs and scripts."""
+    return is_for_programs(request) or is_page_script(request)
 
 
 def problem(
@@ -134,13 +156,15 @@ def error_page(
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = status_for(exc)
-    if not wants_problem_json(request):
+    if not is_for_programs(request):
         current_language.set(request_language(request))
+    if not wants_problem_json(request):
         return error_page(request, status, exc.translated())
     errors = None
     if isinstance(exc, ValidationFailed):
         errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-    return problem(status, exc.code, exc.message, errors=errors)
+    detail = exc.translated() if is_page_script(request) else exc.message
+    return problem(status, exc.code, detail, errors=errors)
 
 
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")
@@ -165,12 +189,15 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException) and not wants_problem_json(request):
         return Redirect(path=f"/login?next={request.url.path}")
+    # Guards refuse with `Forbidden`; Litestar's own 403 on a POST is the CSRF check.
+    form_expired = isinstance(exc, PermissionDeniedException) and request.method == "POST"
+    if form_expired:
+        current_language.set(request_language(request))
     if not wants_problem_json(request):
-        if status == 403 and request.method == "POST":
-            # Forms are refused for one reason only: a missing or stale CSRF token.
-            current_language.set(request_language(request))
-            return error_page(request, status, _(EXPIRED_FORM))
-        return error_page(request, status)
+        return error_page(request, status, _(EXPIRED_FORM) if form_expired else None)
+    if form_expired:
+        detail = _(EXPIRED_FORM) if is_page_script(request) else exc.detail
+        return problem(status, "form_expired", detail)
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail
@@ -181,9 +208,14 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return problem(status, CODE_BY_STATUS.get(status, "error"), exc.detail, headers=headers)
 
 
+def route_template(request: Request[Any, Any, Any]) -> str:
+    """The matched route (`/registrations/{token}`): what logs may name, unlike the path."""
+    return str(request.scope.get("path_template") or "unrouted")
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Log the traceback for us; the caller learns nothing internal."""
-    logger.exception("unexpected error", method=request.method, path=request.url.path)
+    logger.exception("unexpected error", method=request.method, route=route_template(request))
     if not wants_problem_json(request):
         return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
     return problem(

@@ -8,12 +8,13 @@ from litestar import get
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.middleware import ASGIMiddleware
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from treffpunkt.accounts.controllers import safe_next
 from treffpunkt.i18n import current_language, negotiate, supported
+from treffpunkt.inputs import PathLine
 
 LANGUAGE_COOKIE = "treffpunkt_language"
 ONE_YEAR = 365 * 24 * 3600
@@ -40,7 +41,7 @@ class LanguageMiddleware(ASGIMiddleware):
 
 
 @get("/language/{code:str}", include_in_schema=False)
-async def switch_language(code: FromPath[str], next: FromQuery[str] = "/events") -> Redirect:
+async def switch_language(code: PathLine, next: FromQuery[str] = "/events") -> Redirect:
     language = supported(code)
     response = Redirect(path=safe_next(next, "/events"), status_code=303)
     if language:
