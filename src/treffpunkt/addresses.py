@@ -11,13 +11,18 @@ wire. Local parts must be ASCII: SMTPUTF8 is not offered by every mail server on
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
 import idna
 from email_validator import EmailNotValidError, validate_email
+from msgspec import Meta
 
 from treffpunkt.errors import N_, ErrorCollector
 
 MAX_LENGTH = 254
+# An address field at the edge: only its length is checked there, so that a line break or any
+# other fault is refused by the rule below, with the rule's message on the field.
+EmailAddress = Annotated[str, Meta(max_length=MAX_LENGTH)]
 NOT_AN_ADDRESS = N_("must be an email address")
 ASCII_LOCAL_PART = N_(
     "must use only the letters a-z, digits and . _ + - before the @ "

@@ -62,6 +62,24 @@ async def test_changing_the_contact_email_to_an_invalid_one_is_refused(
     assert await stored_contact(slug) == "kontakt@example.org"
 
 
+async def test_an_event_stored_with_a_contact_that_fails_the_rule_is_mended_by_a_patch(
+    client: httpx.AsyncClient,
+) -> None:
+    _, auth = await factories.organiser_with_token()
+    created = await client.post(
+        "/api/v1/events", json=payload(contact_email="kontakt@example.org"), headers=auth
+    )
+    slug = created.json()["slug"]
+    await Event.update({Event.contact_email: LINE_BREAK}).where(Event.slug == slug)
+
+    response = await client.patch(
+        f"/api/v1/events/{slug}", json={"contact_email": "Neu@Example.org"}, headers=auth
+    )
+
+    assert response.status_code == 200, response.text
+    assert await stored_contact(slug) == "neu@example.org"
+
+
 # --- organiser accounts -----------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from treffpunkt.addresses import EmailAddress
 from treffpunkt.inputs import Line, Text
 
 Kind = Literal["workshop", "networking_meeting"]
@@ -26,7 +27,6 @@ AwareDatetime = Annotated[datetime, Meta(tz=True)]
 TimezoneName = Annotated[Line, Meta(min_length=1, max_length=64)]
 Capacity = Annotated[int, Meta(ge=0, le=100_000)]
 Name = Annotated[Line, Meta(max_length=200)]
-EmailAddress = Annotated[Line, Meta(max_length=254)]
 Reason = Annotated[Text, Meta(min_length=1, max_length=2_000)]
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from treffpunkt.addresses import EmailAddress
 from treffpunkt.inputs import Line, Text
 
 StakeholderGroup = Literal[
@@ -30,7 +31,6 @@ QuestionKind = Literal["short_text", "long_text", "single_choice", "multiple_cho
 QUESTION_KINDS: tuple[str, ...] = QuestionKind.__args__  # type: ignore[attr-defined]
 
 PersonName = Annotated[Line, Meta(min_length=1, max_length=200)]
-EmailAddress = Annotated[Line, Meta(min_length=3, max_length=254)]
 Organisation = Annotated[Line, Meta(min_length=1, max_length=200)]
 Role = Annotated[Line, Meta(max_length=200)]
 Notes = Annotated[Text, Meta(max_length=2_000)]

@@ -28,6 +28,7 @@ from treffpunkt.errors import (
 )
 from treffpunkt.i18n import current_language
 from treffpunkt.i18n import gettext as _
+from treffpunkt.inputs import MULTI_LINE, SINGLE_LINE
 from treffpunkt.web.language import request_language
 
 PROBLEM_JSON = "application/problem+json"
@@ -168,6 +169,11 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
 
 
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")
+# msgspec names the pattern a text broke; people are told what the pattern means.
+_PATTERN_MEANING = {
+    SINGLE_LINE: "must be one line without control characters",
+    MULTI_LINE: "must not contain control characters",
+}
 
 
 def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
@@ -179,6 +185,10 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
         message = str(item.get("message", ""))
         key = str(item.get("key") or "body")
         named = _NAMED_FIELD.search(message)
+        message = next(
+            (meaning for pattern, meaning in _PATTERN_MEANING.items() if repr(pattern) in message),
+            message,
+        )
         if key == "data" and named:
             key = named.group(1)
         found.append({"field": key, "message": message})
