@@ -114,6 +114,10 @@ def _logging(settings: Settings) -> StructlogPlugin:
             # Our 500 handler logs unexpected errors; 4xx answers are not errors of ours.
             structlog_logging_config=StructLoggingConfig(
                 log_exceptions="never",
+                # Loggers follow the configuration in force when they log, not the one when
+                # they first logged: one log line per request costs microseconds more, and a
+                # later configuration (a capture in tests, another app) is never missed.
+                cache_logger_on_first_use=False,
                 wrapper_class=structlog.make_filtering_bound_logger(
                     logging.getLevelNamesMapping()[settings.log_level]
                 ),
