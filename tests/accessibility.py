@@ -1,0 +1,37 @@
+"""axe-core in the browser tests: WCAG 2.1 AA, zero serious or critical violations.
+
+axe-core comes from the `axe-playwright-python` package (a copy on disk, never a CDN) and is
+run through Playwright's evaluate, which the pages' Content-Security-Policy does not govern.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+AXE_SOURCE = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe's serious and critical WCAG 2.1 AA violations on the page as it stands."""
+    page.evaluate(AXE_SOURCE)
+    result = page.evaluate(
+        "options => axe.run(document, options)",
+        {"runOnly": {"type": "tag", "values": WCAG_21_AA}},
+    )
+    return [v for v in result["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in violations
+    )
+
+
+def assert_accessible(page: Any) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"axe on {page.url}:\n{describe(violations)}"
