@@ -11,6 +11,7 @@ from treffpunkt.clock import utcnow
 from treffpunkt.events import services
 from treffpunkt.events.schemas import EventCreate, Venue
 from treffpunkt.events.tables import Event
+from treffpunkt.registrations.event_changes import cancel_and_notify
 from treffpunkt.registrations.schemas import RegistrationForm
 from treffpunkt.registrations.services import register
 
@@ -305,7 +306,7 @@ async def load_demo_data() -> str:
         for number in range(item.registrations):
             await register(event.slug, _demo_person(number), now=now)
         if item.cancelled_because:
-            await services.cancel_event(event.slug, item.cancelled_because, now=now)
+            await cancel_and_notify(event.slug, item.cancelled_because, now=now)
         created += 1
     return (
         f"demo data: {created} new events, {len(PROGRAMME) - created} already there; "

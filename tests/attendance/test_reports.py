@@ -16,8 +16,9 @@ import pytest
 from tests import factories
 from tests.sessions import sign_in
 from treffpunkt.accounts.services import CurrentOrganiser, create_api_token
-from treffpunkt.events.services import EventView, add_co_organiser, cancel_event
+from treffpunkt.events.services import EventView, add_co_organiser
 from treffpunkt.events.tables import Event
+from treffpunkt.registrations.event_changes import cancel_and_notify
 from treffpunkt.registrations.schemas import ManualRegistration
 from treffpunkt.registrations.services import add_by_organiser, cancel_by_organiser
 from treffpunkt.registrations.tables import Registration
@@ -139,7 +140,7 @@ async def data_set() -> DataSet:
     # Not counted: a cancelled event, a draft, and events just outside the period in Berlin.
     called_off = await held_event(me, NOT_COUNTED, starts_at=utc("2025-04-02T08:00:00"))
     await Event.update({Event.status: "published"}).where(Event.id == called_off.id)
-    await cancel_event(called_off.slug, "Sturm", now=datetime.now(UTC))
+    await cancel_and_notify(called_off.slug, "Sturm", now=datetime.now(UTC))
     draft = await factories.event(me, publish=False)
     await Event.update(
         {Event.starts_at: utc("2025-04-03T08:00:00"), Event.ends_at: utc("2025-04-03T11:00:00")}

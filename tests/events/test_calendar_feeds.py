@@ -78,7 +78,8 @@ async def backdate(event: EventView, hours: int = 1) -> EventView:
 
 
 async def edit(event: EventView, **changes: Any) -> EventView:
-    return await services.update_event(event.slug, EventUpdate(**changes), now=datetime.now(UTC))
+    edit = await services.update_event(event.slug, EventUpdate(**changes), now=datetime.now(UTC))
+    return edit.after
 
 
 async def cancel(event: EventView) -> EventView:

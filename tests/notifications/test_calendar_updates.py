@@ -27,8 +27,9 @@ from tests.notifications.helpers import (
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
 from treffpunkt.events.schemas import EventUpdate
-from treffpunkt.events.services import EventView, update_event
+from treffpunkt.events.services import EventView
 from treffpunkt.notifications.worker import drain
+from treffpunkt.registrations.event_changes import update_and_notify
 from treffpunkt.registrations.schemas import Language
 from treffpunkt.registrations.services import token_for
 
@@ -181,7 +182,9 @@ async def test_moving_to_another_venue_sends_a_request_with_the_new_location(
 
 
 async def test_a_title_change_sends_a_request_with_the_new_title(smtp: Sink, scene: Scene) -> None:
-    await update_event(scene.event.slug, EventUpdate(title="Glasfaser für Schulen"), now=utcnow())
+    await update_and_notify(
+        scene.event.slug, EventUpdate(title="Glasfaser für Schulen"), now=utcnow()
+    )
     await make_due()
     await drain()
 

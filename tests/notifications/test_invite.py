@@ -28,8 +28,8 @@ from tests.notifications.helpers import (
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
 from treffpunkt.events.schemas import EventUpdate
-from treffpunkt.events.services import cancel_event, update_event
 from treffpunkt.notifications.worker import drain
+from treffpunkt.registrations.event_changes import cancel_and_notify, update_and_notify
 from treffpunkt.registrations.services import approve, cancel_by_person, decline, token_for
 
 pytestmark = pytest.mark.anyio
@@ -212,10 +212,10 @@ async def test_no_calendar_part_of_any_mail_carries_the_registration_link(
     later = timedelta(days=1)
     starts_at, ends_at = (datetime.fromisoformat(SCHEDULE[key]) for key in ("starts_at", "ends_at"))
     changes = EventUpdate(starts_at=starts_at + later, ends_at=ends_at + later)
-    await update_event(full.slug, changes, now=utcnow())
+    await update_and_notify(full.slug, changes, now=utcnow())
     await make_due()
     await drain()
-    await cancel_event(full.slug, "Referentin erkrankt", now=utcnow())
+    await cancel_and_notify(full.slug, "Referentin erkrankt", now=utcnow())
     await drain()
 
     people = {

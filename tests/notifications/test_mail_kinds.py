@@ -35,8 +35,8 @@ from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.attendance.codes import CheckInCode, read_code
 from treffpunkt.clock import utcnow
 from treffpunkt.events.schemas import EventUpdate
-from treffpunkt.events.services import cancel_event, update_event
 from treffpunkt.notifications.worker import drain, schedule_reminders
+from treffpunkt.registrations.event_changes import cancel_and_notify, update_and_notify
 from treffpunkt.registrations.services import (
     RESEND_PAUSE,
     approve,
@@ -381,7 +381,7 @@ async def test_every_mail_gives_manage_link_date_place_and_organiser_contact(
     )  # organiser message
     await drain()
     rescheduled_from = len(smtp.received)
-    await update_event(
+    await update_and_notify(
         event.slug,
         EventUpdate(
             starts_at=datetime(2030, 6, 19, 12, tzinfo=UTC),
@@ -396,7 +396,7 @@ async def test_every_mail_gives_manage_link_date_place_and_organiser_contact(
     await age_outbox(RESEND_PAUSE)
     await sign_up(event.slug, "ben@example.org")  # resent
     await drain()
-    await cancel_event(event.slug, "Die Referentin ist erkrankt.", now=utcnow())  # cancelled
+    await cancel_and_notify(event.slug, "Die Referentin ist erkrankt.", now=utcnow())  # cancelled
     await drain()
 
     missing = {}

@@ -12,8 +12,9 @@ from tests.notifications.helpers import SCHEDULE, Clock, make_due, outbox_rows, 
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
 from treffpunkt.events.schemas import EventUpdate
-from treffpunkt.events.services import EventView, update_event
+from treffpunkt.events.services import EventView
 from treffpunkt.notifications.worker import drain, schedule_reminders
+from treffpunkt.registrations.event_changes import update_and_notify
 from treffpunkt.registrations.services import cancel_by_organiser, cancel_by_person, token_for
 from treffpunkt.registrations.tables import Registration
 
@@ -53,7 +54,7 @@ async def reminded_registration(organiser: Organiser) -> EventView:
 async def postpone(event: EventView, by: timedelta) -> None:
     """Move the event, and let its change mail (however it is timed) fall due."""
     changes = EventUpdate(starts_at=event.starts_at + by, ends_at=event.ends_at + by)
-    await update_event(event.slug, changes, now=utcnow())
+    await update_and_notify(event.slug, changes, now=utcnow())
     await make_due()
 
 

@@ -16,10 +16,11 @@ import pytest
 from babel.dates import format_datetime
 
 from tests import factories
-from treffpunkt.events.services import EventView, cancel_event
+from treffpunkt.events.services import EventView
 from treffpunkt.events.tables import Event
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations import services
+from treffpunkt.registrations.event_changes import cancel_and_notify
 from treffpunkt.registrations.schemas import RegistrationForm
 from treffpunkt.registrations.tables import Registration
 
@@ -496,7 +497,7 @@ async def test_event_page_of_a_cancelled_event_says_so_instead_of_a_form(
     client: httpx.AsyncClient,
 ) -> None:
     event, _ = await open_event()
-    await cancel_event(event.slug, "Referentin erkrankt", now=datetime.now(UTC))
+    await cancel_and_notify(event.slug, "Referentin erkrankt", now=datetime.now(UTC))
 
     response = await client.get(f"/events/{event.slug}")
 

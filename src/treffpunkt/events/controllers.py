@@ -1,4 +1,8 @@
-"""HTTP for events: the scheduling API, the JSON catalogue and its HTML pages."""
+"""HTTP for events: the scheduling API, the JSON catalogue and its HTML pages.
+
+Changing or cancelling an event tells its registrants, so those two calls are served by
+`registrations.controllers.EventChangeApiController`, which extends the API controller here.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Template
@@ -20,7 +24,6 @@ from treffpunkt.errors import N_, ErrorCollector, ValidationFailed
 from treffpunkt.events import services
 from treffpunkt.events.calendar import (
     RENDERED_FEEDS,
-    calendar_event,
     calendar_feed,
     calendar_response,
     client_is_current,
@@ -28,20 +31,15 @@ from treffpunkt.events.calendar import (
     not_modified,
 )
 from treffpunkt.events.schemas import (
-    Cancellation,
     CoOrganiser,
     EventCreate,
     EventOut,
     EventPage,
-    EventUpdate,
     Format,
     Kind,
 )
 from treffpunkt.events.services import CatalogueQuery, EventView
-from treffpunkt.ical.links import google_link, outlook_link
 from treffpunkt.inputs import PathLine, is_single_line, query_line, query_number
-from treffpunkt.registrations.questions import questions_of
-from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS
 from treffpunkt.settings import DEFAULT_TIMEZONE, get_settings
 from treffpunkt.web.auth import current_organiser, manages_event, requires_organiser
 
@@ -202,7 +200,8 @@ async def provide_catalogue_query(
     return await parse_catalogue_query({k: str(v) for k, v in raw.items() if v is not None})
 
 
-def _viewer(request: Request[Any, Any, Any]) -> CurrentOrganiser | None:
+def viewer(request: Request[Any, Any, Any]) -> CurrentOrganiser | None:
+    """The signed-in organiser, who may also see drafts they manage; None for the public."""
     user = request.scope.get("user")
     return user if isinstance(user, CurrentOrganiser) else None
 
@@ -235,15 +234,7 @@ class EventApiController(Controller):
 
     @get("/{slug:str}", summary="Read one event (drafts only for those who manage them)")
     async def read_event(self, request: Request[Any, Any, Any], slug: PathLine) -> EventOut:
-        return event_out(await services.get_public_event(slug, _viewer(request)))
-
-    @patch(
-        "/{slug:str}",
-        summary="Change the fields sent; a change an invite shows raises its calendar SEQUENCE",
-        guards=[manages_event],
-    )
-    async def update_event(self, slug: PathLine, data: JSONBody[EventUpdate]) -> EventOut:
-        return event_out(await services.update_event(slug, data, now=utcnow()))
+        return event_out(await services.get_public_event(slug, viewer(request)))
 
     @delete("/{slug:str}", summary="Delete a draft", guards=[manages_event], status_code=204)
     async def delete_event(self, slug: PathLine) -> None:
@@ -252,15 +243,6 @@ class EventApiController(Controller):
     @post("/{slug:str}/publish", summary="Publish a draft", guards=[manages_event], status_code=200)
     async def publish_event(self, slug: PathLine) -> EventOut:
         return event_out(await services.publish_event(slug, now=utcnow()))
-
-    @post(
-        "/{slug:str}/cancel",
-        summary="Cancel a published event, with a reason",
-        guards=[manages_event],
-        status_code=200,
-    )
-    async def cancel_event(self, slug: PathLine, data: JSONBody[Cancellation]) -> EventOut:
-        return event_out(await services.cancel_event(slug, data.reason, now=utcnow()))
 
     @get("/{slug:str}/organisers", summary="List co-organisers", guards=[manages_event])
     async def list_co_organisers(self, slug: PathLine) -> list[str]:
@@ -327,18 +309,8 @@ class EventPagesController(Controller):
             status_code=422 if field_errors else 200,
         )
 
-    @get("/{slug:str}", name="event")
-    async def event_page(
-        self, request: Request[Any, Any, Any], slug: PathLine
-    ) -> Template | Response[bytes]:
-        """The event page, or with .ics its calendar file (one path segment serves both)."""
-        if slug.endswith(".ics"):
-            return await _event_calendar(request, slug.removesuffix(".ics"))
-        event = await services.get_public_event(slug, _viewer(request))
-        return await event_page(event)
 
-
-async def _event_calendar(request: Request[Any, Any, Any], slug: str) -> Response[bytes]:
+async def event_calendar(request: Request[Any, Any, Any], slug: str) -> Response[bytes]:
     event = await services.get_public_event(slug)
     etag = feed_etag(f"{event.id}|{event.updated_at.isoformat()}|{event.sequence}")
     if client_is_current(request, etag, event.updated_at):
@@ -377,33 +349,3 @@ async def catalogue_feed(request: Request[Any, Any, Any]) -> Response[bytes]:
             name = f"Treffpunkt · {regions[query.region].name_de}"
         body = RENDERED_FEEDS.put(etag, calendar_feed(events, name=name))
     return calendar_response(body, etag=etag, last_modified=latest)
-
-
-async def event_page(
-    event: EventView,
-    *,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    form_error: str | None = None,
-    status_code: int = 200,
-) -> Template:
-    """The event page with its registration form, fresh or showing what went wrong."""
-    now = utcnow()
-    return Template(
-        template_name="events/detail.html",
-        context={
-            "event": event,
-            "now": now,
-            "registration_open": event.registration_is_open(now),
-            "regions": {c.code: c for c in await services.regions()},
-            "sectors": {c.code: c for c in await services.sectors()},
-            "questions": await questions_of(event.id),
-            "google_url": google_link(calendar_event(event)),
-            "outlook_url": outlook_link(calendar_event(event)),
-            "stakeholder_groups": STAKEHOLDER_GROUPS,
-            "values": values or {},
-            "errors": errors or {},
-            "form_error": form_error,
-        },
-        status_code=status_code,
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +22,6 @@ from treffpunkt.db import as_datetime, is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
 from treffpunkt.events.tables import Event, EventOrganiser, EventSector, Region, Sector
-from treffpunkt.notifications.outbox import enqueue_merged
 from treffpunkt.settings import get_settings
 from treffpunkt.text import fold, searchable, slugify
 
@@ -47,8 +46,6 @@ INVITE_COLUMNS = frozenset(
         "contact_email",
     }
 )
-# Edits saved within this time of each other reach every registrant as one update mail.
-UPDATE_DEBOUNCE = timedelta(minutes=1)
 MAX_SEARCH_WORDS = 8
 _SLUG_ALPHABET = "".join(c for c in string.ascii_lowercase + string.digits if c not in "ilo01")
 
@@ -363,13 +360,6 @@ def _refuse_if_cancelled(event: EventView) -> None:
         )
 
 
-def _adds_seats(before: int | None, after: int | None) -> bool:
-    """Whether a capacity change frees seats (None is unlimited)."""
-    if before is None:
-        return False
-    return after is None or after > before
-
-
 def _refuse_below_taken(event: EventView, capacity: int | None) -> None:
     if capacity is not None and capacity < event.seats_taken:
         raise Conflict(
@@ -379,21 +369,34 @@ def _refuse_below_taken(event: EventView, capacity: int | None) -> None:
         )
 
 
-async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> EventView:
+@dataclass(frozen=True)
+class EventEdit:
+    """What one edit did, for the use cases that tell registrants about it."""
+
+    before: EventView
+    after: EventView
+    # A published event changed something its invites show (SEQUENCE was raised).
+    shown: bool
+
+    @property
+    def adds_seats(self) -> bool:
+        """Whether the capacity change frees seats (None is unlimited)."""
+        before, after = self.before.capacity, self.after.capacity
+        return before is not None and (after is None or after > before)
+
+
+async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> EventEdit:
     """Apply a partial change to the event as it is now: only what was sent and differs changes.
 
     The event stays locked from reading it to commit, so two organisers' edits cannot undo
-    each other. Once the event is public, a change of anything an invite shows raises SEQUENCE
-    and queues one update per registrant, merged with one still waiting (UPDATE_DEBOUNCE).
+    each other. Once the event is public, a change of anything an invite shows raises SEQUENCE.
+    Inside a caller's transaction it joins it, so the caller can tell registrants atomically.
     """
     sent = {
         name: value
         for name, value in msgspec.structs.asdict(changes).items()
         if value is not msgspec.UNSET
     }
-    # Imported here: registrations build on events, not the other way round.
-    from treffpunkt.registrations.services import fill_free_seats
-
     async with write_transaction():
         event = await get_event(slug, lock=True)
         _refuse_if_cancelled(event)
@@ -404,33 +407,18 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
         changed = {name: value for name, value in wanted.items() if value != stored[name]}
         new_sectors = set(after.sectors) != set(event.sectors)
         if not changed and not new_sectors:
-            return event
+            return EventEdit(before=event, after=event, shown=False)
         if "capacity" in changed:
             _refuse_below_taken(event, after.capacity)
         shown = event.status == "published" and not INVITE_COLUMNS.isdisjoint(changed)
         sequence = event.sequence + 1 if shown else event.sequence
         await Event.update(**changed, sequence=sequence, updated_at=now).where(Event.id == event.id)
-        if shown:
-            await enqueue_merged(
-                "event_updated",
-                event_id=event.id,
-                payload={
-                    "old_starts_at": event.starts_at.isoformat(),
-                    "old_ends_at": event.ends_at.isoformat(),
-                    "old_timezone": event.timezone,
-                    "old_place": event.place,
-                },
-                due=now + UPDATE_DEBOUNCE,
-                now=now,
-            )
-        if _adds_seats(event.capacity, after.capacity):
-            await fill_free_seats(event.id, now=now)
         if new_sectors:
             await EventSector.delete().where(EventSector.event == event.id)
             await EventSector.insert(
                 *[EventSector(event=event.id, sector=code) for code in after.sectors]
             )
-    return await get_event(slug)
+        return EventEdit(before=event, after=await get_event(slug), shown=shown)
 
 
 async def publish_event(slug: str, *, now: datetime) -> EventView:
@@ -449,12 +437,11 @@ async def publish_event(slug: str, *, now: datetime) -> EventView:
 
 
 async def cancel_event(slug: str, reason: str, *, now: datetime) -> EventView:
+    """Call the event off; inside a caller's transaction it joins it, so registrants hear of it."""
     if not reason.strip():
         problems = ErrorCollector()
         problems.add("reason", N_("must not be empty"))
         problems.raise_if_any()
-    from treffpunkt.registrations.services import notify_registrants
-
     async with write_transaction():
         event = await get_event(slug, lock=True)
         _refuse_if_cancelled(event)
@@ -472,8 +459,7 @@ async def cancel_event(slug: str, reason: str, *, now: datetime) -> EventView:
                 Event.sequence: event.sequence + 1,
             }
         ).where(Event.id == event.id)
-        await notify_registrants(event.id, "event_cancelled", None)
-    return await get_event(slug)
+        return await get_event(slug)
 
 
 async def delete_draft(slug: str) -> None:

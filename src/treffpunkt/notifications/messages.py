@@ -35,7 +35,7 @@ from treffpunkt.ical.calendars import Attendee, cancellation, invite
 from treffpunkt.ical.links import google_link, outlook_link
 from treffpunkt.registrations.services import Addressee, RegistrationView, addressees
 from treffpunkt.settings import get_settings
-from treffpunkt.web.templating import ENVIRONMENT
+from treffpunkt.templating import ENVIRONMENT
 
 LINE_BREAKS = re.compile(r"[\r\n]+")
 # Kinds that put the event into the person's calendar, and those that take it out.

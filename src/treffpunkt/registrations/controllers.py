@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, Conflict, ErrorCollector, ValidationFailed
 from treffpunkt.events.calendar import (
+    calendar_event,
     calendar_feed,
     calendar_response,
     client_is_current,
@@ -19,12 +20,22 @@ from treffpunkt.events.calendar import (
     newest,
     not_modified,
 )
-from treffpunkt.events.controllers import event_page
-from treffpunkt.events.services import EventView, get_event, get_event_by_id, get_public_event
+from treffpunkt.events.controllers import EventApiController, event_calendar, event_out, viewer
+from treffpunkt.events.schemas import Cancellation, EventOut, EventUpdate
+from treffpunkt.events.services import (
+    EventView,
+    get_event,
+    get_event_by_id,
+    get_public_event,
+    regions,
+    sectors,
+)
+from treffpunkt.ical.links import google_link, outlook_link
 from treffpunkt.inputs import PathId, PathLine, QueryLine, query_line, query_number
 from treffpunkt.notifications.services import delivery_problems, last_mail_failed
 from treffpunkt.registrations import questions as question_service
 from treffpunkt.registrations import services
+from treffpunkt.registrations.event_changes import cancel_and_notify, update_and_notify
 from treffpunkt.registrations.roster import SORTS, RosterQuery, roster, roster_csv
 from treffpunkt.registrations.schemas import (
     STAKEHOLDER_GROUPS,
@@ -334,8 +345,68 @@ def _field_errors(failed: ValidationFailed) -> dict[str, str]:
     return errors
 
 
+class EventChangeApiController(EventApiController):
+    """The event API, with the two calls that tell registrants what changed."""
+
+    @patch(
+        "/{slug:str}",
+        summary="Change the fields sent; a change an invite shows raises its calendar SEQUENCE",
+        guards=[manages_event],
+    )
+    async def update_event(self, slug: PathLine, data: JSONBody[EventUpdate]) -> EventOut:
+        return event_out(await update_and_notify(slug, data, now=utcnow()))
+
+    @post(
+        "/{slug:str}/cancel",
+        summary="Cancel a published event, with a reason",
+        guards=[manages_event],
+        status_code=200,
+    )
+    async def cancel_event(self, slug: PathLine, data: JSONBody[Cancellation]) -> EventOut:
+        return event_out(await cancel_and_notify(slug, data.reason, now=utcnow()))
+
+
+async def event_page(
+    event: EventView,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The event page with its registration form, fresh or showing what went wrong."""
+    now = utcnow()
+    return Template(
+        template_name="events/detail.html",
+        context={
+            "event": event,
+            "now": now,
+            "registration_open": event.registration_is_open(now),
+            "regions": {c.code: c for c in await regions()},
+            "sectors": {c.code: c for c in await sectors()},
+            "questions": await question_service.questions_of(event.id),
+            "google_url": google_link(calendar_event(event)),
+            "outlook_url": outlook_link(calendar_event(event)),
+            "stakeholder_groups": STAKEHOLDER_GROUPS,
+            "values": values or {},
+            "errors": errors or {},
+            "form_error": form_error,
+        },
+        status_code=status_code,
+    )
+
+
 class RegistrationPagesController(Controller):
     include_in_schema = False
+
+    @get("/events/{slug:str}", name="event")
+    async def event(
+        self, request: Request[Any, Any, Any], slug: PathLine
+    ) -> Template | Response[bytes]:
+        """The event page, or with .ics its calendar file (one path segment serves both)."""
+        if slug.endswith(".ics"):
+            return await event_calendar(request, slug.removesuffix(".ics"))
+        return await event_page(await get_public_event(slug, viewer(request)))
 
     @post("/events/{slug:str}/register")
     async def register(

@@ -37,10 +37,10 @@ from treffpunkt.attendance.controllers import (
 )
 from treffpunkt.attendance.report_views import ReportsController
 from treffpunkt.db import connection_pool
-from treffpunkt.events.controllers import EventApiController, EventPagesController, catalogue_feed
-from treffpunkt.notifications.controllers import MailboxController, OrganiserMessageController
+from treffpunkt.events.controllers import EventPagesController, catalogue_feed
 from treffpunkt.notifications.worker import run_worker
 from treffpunkt.registrations.controllers import (
+    EventChangeApiController,
     RegistrationApiController,
     RegistrationPagesController,
     SelfServiceApiController,
@@ -53,6 +53,7 @@ from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_
 from treffpunkt.web.pages import front_door, health
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
 from treffpunkt.web.templating import template_config
+from treffpunkt.workspace.mail import MailboxController, OrganiserMessageController
 
 SESSION_COOKIE = "treffpunkt_session"
 CSRF_COOKIE = "treffpunkt_csrf"
@@ -179,7 +180,7 @@ def create_app() -> Litestar:
             front_door,
             health,
             switch_language,
-            EventApiController,
+            EventChangeApiController,
             EventPagesController,
             catalogue_feed,
             TicketController,

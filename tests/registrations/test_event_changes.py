@@ -14,8 +14,9 @@ import pytest
 from tests import factories
 from tests.notifications.helpers import sign_up
 from treffpunkt.events.schemas import EventUpdate, Venue
-from treffpunkt.events.services import EventView, get_event, update_event
+from treffpunkt.events.services import EventView, get_event
 from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.event_changes import update_and_notify
 
 pytestmark = pytest.mark.anyio
 
@@ -68,7 +69,7 @@ async def updates(event: EventView) -> list[dict[str, Any]]:
 async def test_a_change_of_what_the_invite_shows_raises_the_sequence(change: EventUpdate) -> None:
     event = await event_with_people()
 
-    changed = await update_event(event.slug, change, now=SAVED_AT)
+    changed = await update_and_notify(event.slug, change, now=SAVED_AT)
 
     assert changed.sequence == event.sequence + 1
 
@@ -76,7 +77,7 @@ async def test_a_change_of_what_the_invite_shows_raises_the_sequence(change: Eve
 async def test_a_title_change_queues_one_update_per_confirmed_person_due_a_minute_later() -> None:
     event = await event_with_people()
 
-    await update_event(event.slug, EventUpdate(title="Glasfaser für Schulen"), now=SAVED_AT)
+    await update_and_notify(event.slug, EventUpdate(title="Glasfaser für Schulen"), now=SAVED_AT)
 
     assert [(row["recipient"], row["next_attempt_at"]) for row in await updates(event)] == [
         (address, SAVED_AT + A_MINUTE) for address in PEOPLE
@@ -87,7 +88,7 @@ async def test_three_saves_within_a_minute_leave_one_update_per_person_due_after
     event = await event_with_people()
 
     for seconds, title in ((0, "Glasfaser"), (20, "Glasfaser für Schulen"), (40, "WLAN")):
-        await update_event(
+        await update_and_notify(
             event.slug, EventUpdate(title=title), now=SAVED_AT + timedelta(seconds=seconds)
         )
 
@@ -102,7 +103,7 @@ async def test_an_update_merged_with_a_later_one_still_tells_the_time_before_bot
     event = await event_with_people()
 
     for day in (19, 26):
-        await update_event(
+        await update_and_notify(
             event.slug,
             EventUpdate(
                 starts_at=datetime(2030, 6, day, 8, tzinfo=UTC),
@@ -118,12 +119,14 @@ async def test_an_update_merged_with_a_later_one_still_tells_the_time_before_bot
 
 async def test_an_update_already_being_sent_is_followed_by_a_new_one() -> None:
     event = await event_with_people()
-    await update_event(event.slug, EventUpdate(title="Glasfaser"), now=SAVED_AT)
+    await update_and_notify(event.slug, EventUpdate(title="Glasfaser"), now=SAVED_AT)
     await OutboxMessage.update({OutboxMessage.status: "sending"}).where(
         OutboxMessage.kind == "event_updated"
     )
 
-    await update_event(event.slug, EventUpdate(title="WLAN"), now=SAVED_AT + timedelta(seconds=30))
+    await update_and_notify(
+        event.slug, EventUpdate(title="WLAN"), now=SAVED_AT + timedelta(seconds=30)
+    )
 
     assert [row["recipient"] for row in await updates(event)] == list(PEOPLE)
 
@@ -131,7 +134,7 @@ async def test_an_update_already_being_sent_is_followed_by_a_new_one() -> None:
 async def test_a_capacity_change_keeps_the_sequence_and_queues_no_update() -> None:
     event = await event_with_people()
 
-    changed = await update_event(event.slug, EventUpdate(capacity=40), now=SAVED_AT)
+    changed = await update_and_notify(event.slug, EventUpdate(capacity=40), now=SAVED_AT)
 
     assert changed.sequence == event.sequence
     assert await updates(event) == []
@@ -140,7 +143,7 @@ async def test_a_capacity_change_keeps_the_sequence_and_queues_no_update() -> No
 async def test_a_change_that_repeats_what_the_invite_shows_keeps_the_sequence() -> None:
     event = await event_with_people()
 
-    changed = await update_event(event.slug, EventUpdate(title=event.title), now=SAVED_AT)
+    changed = await update_and_notify(event.slug, EventUpdate(title=event.title), now=SAVED_AT)
 
     assert changed.sequence == event.sequence
     assert await updates(event) == []
@@ -149,6 +152,6 @@ async def test_a_change_that_repeats_what_the_invite_shows_keeps_the_sequence() 
 async def test_a_draft_changes_without_raising_its_sequence() -> None:
     draft = await factories.event(await factories.organiser(), publish=False)
 
-    changed = await update_event(draft.slug, EventUpdate(title="Glasfaser"), now=SAVED_AT)
+    changed = await update_and_notify(draft.slug, EventUpdate(title="Glasfaser"), now=SAVED_AT)
 
     assert (changed.title, changed.sequence) == ("Glasfaser", 0)

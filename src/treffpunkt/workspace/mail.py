@@ -1,4 +1,4 @@
-"""HTTP for notifications: organisers' messages, and the development mailbox for admins."""
+"""HTTP for mail: organisers' messages to registrants, and the development mailbox for admins."""
 
 from __future__ import annotations
 
