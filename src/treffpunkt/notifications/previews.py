@@ -1,0 +1,78 @@
+"""What a change would mail, and to how many people, before the organiser makes it.
+
+The change runs for real inside a transaction that is then rolled back: the preview shows
+the very mail the worker would render from the very rows the change queues (merged updates,
+the people still registered, the organiser's wording), and nothing is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from treffpunkt.db import DB, write_transaction
+from treffpunkt.events.services import get_event
+from treffpunkt.notifications.messages import Obsolete, render
+from treffpunkt.notifications.tables import OutboxMessage
+
+
+@dataclass(frozen=True)
+class MailPreview:
+    recipients: int
+    subject: str
+    text: str
+
+
+class _RolledBack(Exception):
+    """Carries the preview out of the transaction it undoes."""
+
+    def __init__(self, preview: MailPreview | None) -> None:
+        super().__init__("preview rolled back")
+        self.preview = preview
+
+
+async def preview_mail(
+    slug: str,
+    kind: str,
+    change: Callable[[], Awaitable[Any]],
+    *,
+    language: str,
+    now: datetime,
+) -> MailPreview | None:
+    """The `kind` mail that `change` would queue for the event, in `language`; None if none.
+
+    Domain errors of the change (validation, conflicts) reach the caller unchanged. Call it
+    outside any transaction: it undoes the one it runs in.
+    """
+    if DB.current_transaction.get() is not None:
+        raise RuntimeError("a preview undoes its transaction: call it outside any other")
+    try:
+        async with write_transaction():
+            await change()
+            event = await get_event(slug)
+            rows = (
+                await OutboxMessage.select()
+                .where(
+                    (OutboxMessage.event == event.id)
+                    & (OutboxMessage.kind == kind)
+                    & (OutboxMessage.status == "pending")
+                )
+                .order_by(OutboxMessage.id)
+            )
+            raise _RolledBack(await _first_rendered(rows, language=language, now=now))
+    except _RolledBack as undone:
+        return undone.preview
+
+
+async def _first_rendered(
+    rows: list[dict[str, Any]], *, language: str, now: datetime
+) -> MailPreview | None:
+    for row in rows:
+        try:
+            mail, _, _ = await render({**row, "language": language}, now=now)
+        except Obsolete:
+            continue
+        return MailPreview(recipients=len(rows), subject=mail.subject, text=mail.text)
+    return None
