@@ -668,7 +668,8 @@ async def load_demo_data() -> str:
         owner = organisers[item.owner]
         if await Event.exists().where((Event.title == item.title) & (Event.owner == owner.id)):
             continue
-        # Each event starts further along the list of people, so rosters differ.
+        # Each event starts further along the list of people, so rosters differ; with this
+        # offset the counts in PROGRAMME give every status people from every group.
         await _play(item, 7 * number, owner)
         created += 1
     logins = " and ".join(f"{email} / {DEMO_PASSWORD}" for email, _, _ in ORGANISERS)
