@@ -19,6 +19,7 @@ from treffpunkt.events.services import EventView, add_co_organiser, co_organiser
 from treffpunkt.events.tables import Event
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.event_changes import cancel_and_notify
+from treffpunkt.registrations.services import token_for
 
 pytestmark = pytest.mark.anyio
 
@@ -244,6 +245,20 @@ async def test_the_cancel_preview_shows_the_mail_with_the_reason_and_the_count(
     assert f"Cancelled: {event.title}" in response.text
     assert "Sturmwarnung" in response.text.split('id="preview-text"', 1)[1]
     assert f'action="/organiser/events/{event.slug}/cancel/confirm"' in response.text
+
+
+async def test_the_cancel_preview_keeps_the_registrants_secret_link_to_themselves(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await factories.event(await signed_in(client))
+    anna = await sign_up(event.slug, "anna@example.org")
+
+    response = await post_form(
+        client, f"{hub_url(event)}/cancel", f"{hub_url(event)}/cancel", {"reason": "Sturm"}
+    )
+
+    assert await token_for(anna.registration_id) not in response.text
+    assert "/registrations/…" in response.text
 
 
 async def test_the_cancel_preview_changes_nothing(client: httpx.AsyncClient) -> None:

@@ -13,6 +13,7 @@ from tests.sessions import hidden_value, sign_in
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.events.services import EventView
 from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.services import token_for
 
 pytestmark = pytest.mark.anyio
 
@@ -55,6 +56,18 @@ async def test_the_preview_shows_the_mail_and_how_many_get_it(client: httpx.Asyn
     assert re.search(r'id="preview-subject">\s*Parken\s*<', response.text)
     assert "Parkhaus am Markt" in response.text.split('id="preview-text"', 1)[1]
     assert "Send to 2 people" in response.text
+
+
+async def test_the_preview_keeps_the_registrants_secret_link_to_themselves(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await factories.event(await owner_signed_in(client))
+    anna = await sign_up(event.slug, "anna@example.org")
+
+    response = await send_form(client, event, page_url(event), MESSAGE)
+
+    assert await token_for(anna.registration_id) not in response.text
+    assert "/registrations/…" in response.text
 
 
 async def test_the_preview_queues_nothing(client: httpx.AsyncClient) -> None:

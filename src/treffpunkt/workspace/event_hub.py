@@ -21,13 +21,12 @@ from treffpunkt.clock import utcnow
 from treffpunkt.errors import Conflict, NotFound, ValidationFailed
 from treffpunkt.events import services as events
 from treffpunkt.events.services import EventView
-from treffpunkt.i18n import current_language
 from treffpunkt.inputs import Line, PathLine, QueryLine, Text
-from treffpunkt.notifications.previews import preview_mail
 from treffpunkt.registrations.event_changes import cancel_and_notify
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.web.auth import current_organiser, manages_event
 from treffpunkt.web.prg import outcome_for, see_other
+from treffpunkt.workspace.mail import field_errors, preview_cancellation
 
 
 @dataclass(frozen=True)
@@ -75,14 +74,6 @@ class ReasonForm(Struct):
 
 class AddressForm(Struct):
     email: Annotated[Line, Meta(max_length=254)] = ""
-
-
-def field_errors(failed: ValidationFailed) -> dict[str, str]:
-    """The first message per field, in the reader's language, for the page to show there."""
-    errors: dict[str, str] = {}
-    for error in failed.errors:
-        errors.setdefault(error.field, error.translated())
-    return errors
 
 
 def _hub_path(slug: str) -> str:
@@ -146,15 +137,8 @@ class EventHubController(Controller):
         """The cancellation mail as registrants would get it; nothing changes yet."""
         if data.action == "edit":
             return await _cancel_page(slug, reason=data.reason)
-        now = utcnow()
         try:
-            preview = await preview_mail(
-                slug,
-                "event_cancelled",
-                lambda: cancel_and_notify(slug, data.reason, now=now),
-                language=current_language.get(),
-                now=now,
-            )
+            preview = await preview_cancellation(slug, data.reason)
         except ValidationFailed as failed:
             return await _cancel_page(
                 slug, reason=data.reason, errors=field_errors(failed), status_code=400

@@ -3,6 +3,7 @@ and the development mailbox for admins."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from email.message import EmailMessage
 from typing import Annotated, Any
@@ -20,10 +21,10 @@ from treffpunkt.inputs import Line, PathId, PathLine, PathNumber, QueryLine, Tex
 from treffpunkt.notifications import services
 from treffpunkt.notifications.previews import MailPreview, preview_mail
 from treffpunkt.notifications.schemas import MessageReceipt, OrganiserMessage
+from treffpunkt.registrations.event_changes import cancel_and_notify
 from treffpunkt.settings import get_settings
 from treffpunkt.web.auth import manages_event, requires_admin
 from treffpunkt.web.prg import see_other
-from treffpunkt.workspace.event_hub import field_errors
 
 # A mail's HTML keeps its inline styles, but runs nothing and loads nothing from elsewhere.
 MAIL_HTML_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
@@ -53,6 +54,25 @@ class MessageForm(Struct):
     action: Annotated[Line, Meta(max_length=20)] = ""
 
 
+# A registrant's own links (their registration, ticket, feedback form) carry their secret.
+SECRET_LINK = re.compile(r"(/registrations/|/feedback/)[A-Za-z0-9_-]{16,}")
+
+
+def field_errors(failed: ValidationFailed) -> dict[str, str]:
+    """The first message per field, in the reader's language, for the page to show there."""
+    errors: dict[str, str] = {}
+    for error in failed.errors:
+        errors.setdefault(error.field, error.translated())
+    return errors
+
+
+def _for_organisers(preview: MailPreview | None) -> MailPreview | None:
+    """A preview renders the first registrant's real mail: their secret links stay theirs."""
+    if preview is None:
+        return None
+    return dataclasses.replace(preview, text=SECRET_LINK.sub(r"\1…", preview.text))
+
+
 async def _queue_message(slug: str, subject: str, body: str) -> int:
     return await services.message_to_confirmed(await get_event(slug), subject, body)
 
@@ -60,13 +80,27 @@ async def _queue_message(slug: str, subject: str, body: str) -> int:
 async def preview_message(slug: str, subject: str, body: str) -> MailPreview | None:
     """The message as recipients would read it, in the reader's language; nothing is queued."""
     now = utcnow()
-    return await preview_mail(
+    preview = await preview_mail(
         slug,
         "organiser_message",
         lambda: _queue_message(slug, subject, body),
         language=current_language.get(),
         now=now,
     )
+    return _for_organisers(preview)
+
+
+async def preview_cancellation(slug: str, reason: str) -> MailPreview | None:
+    """The cancellation mail as registrants would read it; the event stays as it is."""
+    now = utcnow()
+    preview = await preview_mail(
+        slug,
+        "event_cancelled",
+        lambda: cancel_and_notify(slug, reason, now=now),
+        language=current_language.get(),
+        now=now,
+    )
+    return _for_organisers(preview)
 
 
 class OrganiserMessagePagesController(Controller):
