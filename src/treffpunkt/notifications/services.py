@@ -144,8 +144,7 @@ def _status_filter(status: str) -> Combinable:
 
 
 async def event_mail_log(slug: str, *, status: str | None = None, offset: int = 0) -> MailLog:
-    """What mail the event sent or will send, to whom and how it went; `status` one of
-    MAIL_LOG_STATUSES (others mean all)."""
+    """The event's mail, to whom and how it went; a `status` outside MAIL_LOG_STATUSES means all."""
     event = await get_event(slug)
     counted = await OutboxMessage.raw(_COUNTS_BY_STATUS, event.id)
     counts = {name: 0 for name in MAIL_LOG_STATUSES}

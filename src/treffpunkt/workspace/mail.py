@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import Annotated, Any
 
@@ -66,8 +67,11 @@ def field_errors(failed: ValidationFailed) -> dict[str, str]:
     return errors
 
 
-def _for_organisers(preview: MailPreview | None) -> MailPreview | None:
-    """A preview renders the first registrant's real mail: their secret links stay theirs."""
+async def _preview(
+    slug: str, kind: str, change: Callable[[], Awaitable[Any]]
+) -> MailPreview | None:
+    """The first registrant's real mail, in the reader's language, their secret links masked."""
+    preview = await preview_mail(slug, kind, change, language=current_language.get(), now=utcnow())
     if preview is None:
         return None
     return dataclasses.replace(preview, text=SECRET_LINK.sub(r"\1…", preview.text))
@@ -78,29 +82,15 @@ async def _queue_message(slug: str, subject: str, body: str) -> int:
 
 
 async def preview_message(slug: str, subject: str, body: str) -> MailPreview | None:
-    """The message as recipients would read it, in the reader's language; nothing is queued."""
-    now = utcnow()
-    preview = await preview_mail(
-        slug,
-        "organiser_message",
-        lambda: _queue_message(slug, subject, body),
-        language=current_language.get(),
-        now=now,
-    )
-    return _for_organisers(preview)
+    """The message as recipients would read it; nothing is queued."""
+    return await _preview(slug, "organiser_message", lambda: _queue_message(slug, subject, body))
 
 
 async def preview_cancellation(slug: str, reason: str) -> MailPreview | None:
     """The cancellation mail as registrants would read it; the event stays as it is."""
-    now = utcnow()
-    preview = await preview_mail(
-        slug,
-        "event_cancelled",
-        lambda: cancel_and_notify(slug, reason, now=now),
-        language=current_language.get(),
-        now=now,
+    return await _preview(
+        slug, "event_cancelled", lambda: cancel_and_notify(slug, reason, now=utcnow())
     )
-    return _for_organisers(preview)
 
 
 class OrganiserMessagePagesController(Controller):
