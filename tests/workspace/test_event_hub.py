@@ -226,6 +226,24 @@ async def test_a_draft_that_breaks_a_rule_stays_a_draft_and_the_hub_says_what_to
     assert (await get_event(event.slug)).status == "draft"
 
 
+async def test_a_draft_whose_date_has_passed_is_refused_and_the_hub_says_why(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await factories.event(await signed_in(client), publish=False)
+    await Event.update(
+        {
+            Event.starts_at: datetime(2020, 5, 4, 8, tzinfo=UTC),
+            Event.ends_at: datetime(2020, 5, 4, 11, tzinfo=UTC),
+        }
+    ).where(Event.id == event.id)
+
+    response = await post_form(client, hub_url(event), f"{hub_url(event)}/publish")
+
+    assert response.status_code == 409
+    assert "the event is over and cannot be published" in response.text
+    assert (await get_event(event.slug)).status == "draft"
+
+
 # --- cancel -------------------------------------------------------------------------------
 
 
@@ -325,6 +343,20 @@ async def test_the_preview_of_an_empty_event_says_nobody_gets_mail(
     assert "Nobody is registered: no mail will go out." in response.text
 
 
+async def test_a_draft_cannot_be_cancelled_and_the_page_says_to_delete_it(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await factories.event(await signed_in(client), publish=False)
+
+    response = await post_form(
+        client, f"{hub_url(event)}/cancel", f"{hub_url(event)}/cancel", {"reason": "Sturm"}
+    )
+
+    assert response.status_code == 409
+    assert "a draft is not public: delete it instead of cancelling it" in response.text
+    assert (await get_event(event.slug)).status == "draft"
+
+
 # --- delete -------------------------------------------------------------------------------
 
 
@@ -415,6 +447,22 @@ async def test_removing_a_co_organiser_after_confirming(client: httpx.AsyncClien
 
     assert "Remove a co-organiser?" in confirm.text
     assert response.status_code == 303
+    assert await co_organisers(event.slug) == []
+
+
+async def test_a_co_organiser_who_removes_themselves_lands_on_their_own_events(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await factories.event(await factories.organiser())
+    helper = await factories.organiser(email="helfer@example.org")
+    await add_co_organiser(event.slug, helper.email)
+    await sign_in(client, helper)
+
+    response = await post_form(
+        client, hub_url(event), f"{hub_url(event)}/organisers/remove", {"email": helper.email}
+    )
+
+    assert response.headers["location"] == "/organiser"
     assert await co_organisers(event.slug) == []
 
 
