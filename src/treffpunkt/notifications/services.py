@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, ErrorCollector, NotFound
-from treffpunkt.events.services import EventView
+from treffpunkt.events.services import EventView, get_event
 from treffpunkt.notifications.messages import Obsolete, render, to_mime
 from treffpunkt.notifications.outbox import enqueue_to_registrations
 from treffpunkt.notifications.tables import OutboxMessage
@@ -87,3 +90,88 @@ async def last_mail_failed(registration_id: int) -> bool:
         .first()
     )
     return newest is not None and newest["status"] == "failed"
+
+
+MAIL_LOG_PAGE = 50
+# What organisers read, from what the worker writes: a pending row that failed before is
+# retrying; `sending` is a worker holding it right now.
+MAIL_LOG_STATUSES = ("waiting", "retrying", "sending", "sent", "failed", "skipped")
+_SHOWN_STATUS = (
+    "CASE WHEN status = 'pending' AND last_error <> '' THEN 'retrying'"
+    " WHEN status = 'pending' THEN 'waiting' ELSE status END"
+)
+_COUNTS_BY_STATUS = (
+    f"SELECT {_SHOWN_STATUS} AS shown, COUNT(*) AS n FROM outbox_message"  # noqa: S608
+    f" WHERE event = {{}} GROUP BY {_SHOWN_STATUS}"
+)
+
+
+@dataclass(frozen=True)
+class MailLogRow:
+    id: int
+    kind: str
+    recipient: str
+    language: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MailLog:
+    """One page of an event's outbox, newest first, and how many rows each status has."""
+
+    event: EventView
+    rows: list[MailLogRow]
+    total: int
+    counts: dict[str, int]
+
+
+def _shown_status(row: dict[str, Any]) -> str:
+    if row["status"] == "pending":
+        return "retrying" if row["last_error"] else "waiting"
+    return str(row["status"])
+
+
+def _status_filter(status: str) -> Combinable:
+    if status == "waiting":
+        return (OutboxMessage.status == "pending") & (OutboxMessage.last_error == "")
+    if status == "retrying":
+        return (OutboxMessage.status == "pending") & (OutboxMessage.last_error != "")
+    return OutboxMessage.status == status
+
+
+async def event_mail_log(slug: str, *, status: str | None = None, offset: int = 0) -> MailLog:
+    """The event's mail, to whom and how it went; a `status` outside MAIL_LOG_STATUSES means all."""
+    event = await get_event(slug)
+    counted = await OutboxMessage.raw(_COUNTS_BY_STATUS, event.id)
+    counts = {name: 0 for name in MAIL_LOG_STATUSES}
+    counts.update({row["shown"]: int(row["n"]) for row in counted})
+    condition: Combinable = OutboxMessage.event == event.id
+    if status in MAIL_LOG_STATUSES:
+        condition = condition & _status_filter(status)
+    rows = (
+        await OutboxMessage.select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.recipient,
+            OutboxMessage.language,
+            OutboxMessage.status,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+            OutboxMessage.created_at,
+            OutboxMessage.sent_at,
+        )
+        .where(condition)
+        .order_by(OutboxMessage.id, ascending=False)
+        .limit(MAIL_LOG_PAGE)
+        .offset(offset)
+    )
+    return MailLog(
+        event=event,
+        rows=[MailLogRow(**{**row, "status": _shown_status(row)}) for row in rows],
+        total=counts[status] if status in MAIL_LOG_STATUSES else sum(counts.values()),
+        counts=counts,
+    )

@@ -53,7 +53,13 @@ from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_
 from treffpunkt.web.pages import front_door, health
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
 from treffpunkt.web.templating import template_config
-from treffpunkt.workspace.mail import MailboxController, OrganiserMessageController
+from treffpunkt.workspace.event_hub import EventHubController
+from treffpunkt.workspace.mail import (
+    MailboxController,
+    MailLogController,
+    OrganiserMessageController,
+    OrganiserMessagePagesController,
+)
 
 SESSION_COOKIE = "treffpunkt_session"
 CSRF_COOKIE = "treffpunkt_csrf"
@@ -192,6 +198,9 @@ def create_app() -> Litestar:
             ReportsController,
             OrganiserMessageController,
             MailboxController,
+            EventHubController,
+            OrganiserMessagePagesController,
+            MailLogController,
             RegistrationApiController,
             SelfServiceApiController,
             RegistrationPagesController,

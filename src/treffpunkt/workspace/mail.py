@@ -1,23 +1,31 @@
-"""HTTP for mail: organisers' messages to registrants, and the development mailbox for admins."""
+"""HTTP for mail: organisers' messages to registrants (API and pages), each event's mail log,
+and the development mailbox for admins."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
-from litestar.params import JSONBody
-from litestar.response import Template
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, URLEncodedBody
+from litestar.response import Redirect, Template
+from msgspec import Meta, Struct
 
 from treffpunkt.clock import utcnow
-from treffpunkt.errors import N_, NotFound
+from treffpunkt.errors import N_, NotFound, ValidationFailed
 from treffpunkt.events.services import get_event
-from treffpunkt.inputs import PathId, PathLine, PathNumber, query_number
+from treffpunkt.i18n import current_language
+from treffpunkt.inputs import Line, PathId, PathLine, PathNumber, QueryLine, Text, query_number
 from treffpunkt.notifications import services
+from treffpunkt.notifications.previews import MailPreview, preview_mail
 from treffpunkt.notifications.schemas import MessageReceipt, OrganiserMessage
+from treffpunkt.registrations.event_changes import cancel_and_notify
 from treffpunkt.settings import get_settings
 from treffpunkt.web.auth import manages_event, requires_admin
+from treffpunkt.web.prg import see_other
 
 # A mail's HTML keeps its inline styles, but runs nothing and loads nothing from elsewhere.
 MAIL_HTML_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
@@ -37,6 +45,136 @@ class OrganiserMessageController(Controller):
         event = await get_event(slug)
         count = await services.message_to_confirmed(event, data.subject, data.body)
         return MessageReceipt(recipients=count)
+
+
+class MessageForm(Struct):
+    """The message page's fields; the service says what an empty one lacks."""
+
+    subject: Annotated[Line, Meta(max_length=200)] = ""
+    body: Annotated[Text, Meta(max_length=10_000)] = ""
+    action: Annotated[Line, Meta(max_length=20)] = ""
+
+
+# A registrant's own links (their registration, ticket, feedback form) carry their secret.
+SECRET_LINK = re.compile(r"(/registrations/|/feedback/)[A-Za-z0-9_-]{16,}")
+
+
+def field_errors(failed: ValidationFailed) -> dict[str, str]:
+    """The first message per field, in the reader's language, for the page to show there."""
+    errors: dict[str, str] = {}
+    for error in failed.errors:
+        errors.setdefault(error.field, error.translated())
+    return errors
+
+
+async def _preview(
+    slug: str, kind: str, change: Callable[[], Awaitable[Any]]
+) -> MailPreview | None:
+    """The first registrant's real mail, in the reader's language, their secret links masked."""
+    preview = await preview_mail(slug, kind, change, language=current_language.get(), now=utcnow())
+    if preview is None:
+        return None
+    return dataclasses.replace(preview, text=SECRET_LINK.sub(r"\1…", preview.text))
+
+
+async def _queue_message(slug: str, subject: str, body: str) -> int:
+    return await services.message_to_confirmed(await get_event(slug), subject, body)
+
+
+async def preview_message(slug: str, subject: str, body: str) -> MailPreview | None:
+    """The message as recipients would read it; nothing is queued."""
+    return await _preview(slug, "organiser_message", lambda: _queue_message(slug, subject, body))
+
+
+async def preview_cancellation(slug: str, reason: str) -> MailPreview | None:
+    """The cancellation mail as registrants would read it; the event stays as it is."""
+    return await _preview(
+        slug, "event_cancelled", lambda: cancel_and_notify(slug, reason, now=utcnow())
+    )
+
+
+class OrganiserMessagePagesController(Controller):
+    """Write to everyone with a confirmed place: the form, a preview with the count, send."""
+
+    path = "/organiser/events/{slug:str}/message"
+    guards = (manages_event,)
+    include_in_schema = False
+
+    async def _form(
+        self,
+        slug: str,
+        data: MessageForm | None = None,
+        *,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        return Template(
+            template_name="workspace/mail_message.html",
+            context={
+                "event": await get_event(slug),
+                "values": data or MessageForm(),
+                "errors": errors or {},
+            },
+            status_code=status_code,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @get("/")
+    async def form(self, slug: PathLine) -> Template:
+        return await self._form(slug)
+
+    @post("/")
+    async def preview(self, slug: PathLine, data: URLEncodedBody[MessageForm]) -> Template:
+        if data.action == "edit":
+            return await self._form(slug, data)
+        try:
+            preview = await preview_message(slug, data.subject, data.body)
+        except ValidationFailed as failed:
+            return await self._form(slug, data, errors=field_errors(failed), status_code=400)
+        return Template(
+            template_name="workspace/mail_message_preview.html",
+            context={"event": await get_event(slug), "values": data, "preview": preview},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @post("/send")
+    async def send(
+        self, request: Request[Any, Any, Any], slug: PathLine, data: URLEncodedBody[MessageForm]
+    ) -> Template | Redirect:
+        try:
+            count = await _queue_message(slug, data.subject, data.body)
+        except ValidationFailed as failed:
+            return await self._form(slug, data, errors=field_errors(failed), status_code=400)
+        return see_other(request, f"/organiser/events/{slug}", {"done": "messaged", "count": count})
+
+
+class MailLogController(Controller):
+    """Every mail of one event and what became of it; recipients are shown to managers only."""
+
+    path = "/organiser/events/{slug:str}/mail"
+    guards = (manages_event,)
+    include_in_schema = False
+
+    @get("/")
+    async def log(
+        self,
+        slug: PathLine,
+        status: QueryLine = "",
+        offset: Annotated[int, query_number()] = 0,
+    ) -> Template:
+        mail_log = await services.event_mail_log(slug, status=status or None, offset=offset)
+        return Template(
+            template_name="workspace/mail_log.html",
+            context={
+                "log": mail_log,
+                "event": mail_log.event,
+                "status": status if status in services.MAIL_LOG_STATUSES else "",
+                "statuses": services.MAIL_LOG_STATUSES,
+                "offset": offset,
+                "page": services.MAIL_LOG_PAGE,
+            },
+            headers={"Cache-Control": "private, no-store"},
+        )
 
 
 def _parts(message: EmailMessage) -> list[EmailMessage]:
