@@ -8,6 +8,7 @@ import pytest
 
 from tests import factories
 from tests.notifications.helpers import sign_up
+from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import Conflict, ValidationFailed
 from treffpunkt.events.schemas import EventUpdate, Venue
@@ -16,6 +17,8 @@ from treffpunkt.notifications.previews import preview_mail
 from treffpunkt.notifications.services import message_to_confirmed
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.event_changes import cancel_and_notify, update_and_notify
+from treffpunkt.registrations.services import token_for
+from treffpunkt.registrations.tables import Registration
 
 pytestmark = pytest.mark.anyio
 
@@ -175,3 +178,24 @@ async def test_a_preview_of_a_refused_change_raises_the_refusal() -> None:
             language="de",
             now=utcnow(),
         )
+
+
+async def test_a_preview_blanks_the_recipients_secret_link_and_check_in_code() -> None:
+    event = await event_with("anna@example.org")
+    registration = await Registration.select(Registration.id).first()
+    assert registration is not None
+    token = await token_for(registration["id"])
+    code = check_in_code(event.id, registration["id"])
+
+    preview = await preview_mail(
+        event.slug,
+        "event_updated",
+        lambda: update_and_notify(event.slug, MOVED, now=utcnow()),
+        language="de",
+        now=utcnow(),
+    )
+
+    assert preview is not None
+    assert "/registrations/…" in preview.text
+    assert token not in preview.text
+    assert code not in preview.text

@@ -2,7 +2,9 @@
 
 The change runs for real inside a transaction that is then rolled back: the preview shows
 the very mail the worker would render from the very rows the change queues (merged updates,
-the people still registered, the organiser's wording), and nothing is kept.
+the people still registered, the organiser's wording), and nothing is kept. The mail is the
+first recipient's, so their secrets (the link that changes or cancels their registration, the
+check-in code) are blanked out: the organiser reads the mail, not the keys in it.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.db import DB, write_transaction
 from treffpunkt.events.services import get_event
 from treffpunkt.notifications.messages import Obsolete, render
 from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.services import token_for
+
+BLANKED = "…"
 
 
 @dataclass(frozen=True)
@@ -74,5 +80,12 @@ async def _first_rendered(
             mail, _, _ = await render({**row, "language": language}, now=now)
         except Obsolete:
             continue
-        return MailPreview(recipients=len(rows), subject=mail.subject, text=mail.text)
+        text = mail.text
+        if row["registration"]:
+            for secret in (
+                await token_for(row["registration"]),
+                check_in_code(row["event"], row["registration"]),
+            ):
+                text = text.replace(secret, BLANKED)
+        return MailPreview(recipients=len(rows), subject=mail.subject, text=text)
     return None
