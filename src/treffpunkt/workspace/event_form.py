@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import msgspec
@@ -24,6 +24,7 @@ from treffpunkt.inputs import MULTI_LINE, SINGLE_LINE
 from treffpunkt.settings import DEFAULT_TIMEZONE
 
 Values = dict[str, Any]
+S = TypeVar("S", bound=msgspec.Struct)
 
 TEXT_FIELDS = (
     "title",
@@ -267,18 +268,27 @@ def explained(error: msgspec.ValidationError, field: str) -> FieldError:
     return FieldError(field, N_("is not valid here"))
 
 
-def _struct_error(error: msgspec.ValidationError) -> ValidationFailed:
-    path = decoding_path(error)
-    field = "_".join(path) if path else "form"
-    return ValidationFailed([explained(error, field)])
+def decoded(payload: dict[str, Any], struct: type[S]) -> S:
+    """The payload as the API decodes it; when it breaks the Struct's limits, every field
+    that does is named (msgspec itself stops at the first).
+    """
+    try:
+        return msgspec.convert(payload, struct)
+    except msgspec.ValidationError:
+        pass
+    problems: list[FieldError] = []
+    for field in msgspec.structs.fields(struct):
+        if field.name in payload:
+            try:
+                msgspec.convert(payload[field.name], field.type)
+            except msgspec.ValidationError as error:
+                problems.append(explained(error, "_".join([field.name, *decoding_path(error)])))
+    raise ValidationFailed(problems or [FieldError("form", N_("is not valid here"))])
 
 
 def event_create(values: Values) -> EventCreate:
     """A new event as the API's EventCreate, decoded with its limits."""
-    try:
-        return msgspec.convert(_payload(values), EventCreate)
-    except msgspec.ValidationError as error:
-        raise _struct_error(error) from error
+    return decoded(_payload(values), EventCreate)
 
 
 def event_update(values: Values, original: Values | None) -> EventUpdate:
@@ -292,11 +302,10 @@ def event_update(values: Values, original: Values | None) -> EventUpdate:
             before = _payload({**blank_values(), **original})
         except ValidationFailed:
             before = {}
-    changed = {name: value for name, value in wanted.items() if before.get(name, ...) != value}
-    try:
-        return msgspec.convert(changed, EventUpdate)
-    except msgspec.ValidationError as error:
-        raise _struct_error(error) from error
+    return decoded(
+        {name: value for name, value in wanted.items() if before.get(name, ...) != value},
+        EventUpdate,
+    )
 
 
 def field_errors(failed: ValidationFailed) -> dict[str, str]:

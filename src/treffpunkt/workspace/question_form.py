@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import msgspec
-
 from treffpunkt.errors import ErrorCollector, ValidationFailed
 from treffpunkt.registrations.schemas import QuestionSpec
 from treffpunkt.text import slugify
-from treffpunkt.workspace.event_form import decoding_path, explained
+from treffpunkt.workspace.event_form import decoded
 
 Row = dict[str, Any]
 MAX_ROWS = 50
@@ -113,7 +111,7 @@ def questions_from(rows: list[Row]) -> tuple[list[QuestionSpec], list[int]]:
         options = [line.strip() for line in row["options"].splitlines() if line.strip()]
         try:
             questions.append(
-                msgspec.convert(
+                decoded(
                     {
                         "key": key,
                         "kind": row["kind"],
@@ -125,9 +123,10 @@ def questions_from(rows: list[Row]) -> tuple[list[QuestionSpec], list[int]]:
                     QuestionSpec,
                 )
             )
-        except msgspec.ValidationError as error:
-            field = (decoding_path(error) or ["label"])[0]
-            problems.errors.append(explained(error, f"questions-{index}-{field}"))
+        except ValidationFailed as failed:
+            for error in failed.errors:
+                error.field = f"questions-{index}-{error.field}"
+                problems.errors.append(error)
     problems.raise_if_any()
     return questions, filled
 
