@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as markup
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -85,3 +86,67 @@ def summary_links(html: str) -> list[str]:
     summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
     assert summary, "no error summary"
     return re.findall(r'<a href="#([^"]+)">', summary.group(0))
+
+
+class _FormReader(HTMLParser):
+    """Reads one form's fields as a browser would submit them (buttons aside)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.action = action
+        self.inside = False
+        self.fields: list[tuple[str, str]] = []
+        self.textarea: str | None = None
+        self.select: str | None = None
+        self.select_value: str | None = None
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.inside = found.get("action") == self.action
+        if not self.inside:
+            return
+        name = found.get("name", "")
+        if tag == "input" and name:
+            kind = found.get("type", "text")
+            if kind not in ("checkbox", "radio") or "checked" in found:
+                self.fields.append((name, found.get("value", "on")))
+        elif tag == "textarea":
+            self.textarea, self.text = name, ""
+        elif tag == "select":
+            self.select, self.select_value = name, None
+        elif (
+            tag == "option"
+            and self.select is not None
+            and (self.select_value is None or "selected" in found)
+        ):
+            self.select_value = found.get("value", "")
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea is not None:
+            self.text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea" and self.textarea is not None:
+            self.fields.append((self.textarea, self.text.removeprefix("\n")))
+            self.textarea = None
+        elif tag == "select" and self.select is not None:
+            self.fields.append((self.select, self.select_value or ""))
+            self.select = None
+
+
+def form_fields(html: str, action: str) -> FormData:
+    """Every field of the form posting to `action`, as shown; repeated names become lists."""
+    reader = _FormReader(action)
+    reader.feed(html)
+    found: FormData = {}
+    for name, value in reader.fields:
+        if name in found:
+            previous = found[name]
+            found[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            found[name] = value
+    return found
