@@ -468,3 +468,18 @@ async def test_signed_out_visitors_are_sent_to_sign_in(client: httpx.AsyncClient
 
     assert response.status_code in (302, 303, 307)
     assert response.headers["location"].startswith("/login")
+
+
+async def test_an_empty_form_names_every_missing_field_at_once(
+    signed_in: httpx.AsyncClient,
+) -> None:
+    response = await post_form(signed_in, NEW, {"kind": "workshop", "format": "in_person"})
+
+    assert response.status_code == 400
+    assert set(summary_links(response.text)) == {
+        "starts_at_date",
+        "ends_at_date",
+        "title",
+        "region",
+        "sectors",
+    }

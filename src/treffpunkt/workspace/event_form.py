@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any, TypeVar
@@ -220,8 +220,8 @@ def _capacity(raw: str, problems: ErrorCollector) -> int | None:
     return None
 
 
-def _payload(values: Values) -> dict[str, Any]:
-    """The API's fields for these values; reading problems (dates, numbers) raise together."""
+def _payload(values: Values) -> tuple[dict[str, Any], list[FieldError]]:
+    """The API's fields for these values, and what could not be read (dates, numbers)."""
     problems = ErrorCollector()
     payload: dict[str, Any] = {
         name: values[name]
@@ -238,8 +238,7 @@ def _payload(values: Values) -> dict[str, Any]:
     if zone is not None:
         for name in MOMENTS:
             payload[name] = _moment(values, name, zone, problems)
-    problems.raise_if_any()
-    return payload
+    return payload, problems.errors
 
 
 def decoding_path(error: msgspec.ValidationError) -> list[str]:
@@ -268,17 +267,19 @@ def explained(error: msgspec.ValidationError, field: str) -> FieldError:
     return FieldError(field, N_("is not valid here"))
 
 
-def decoded(payload: dict[str, Any], struct: type[S]) -> S:
-    """The payload as the API decodes it; when it breaks the Struct's limits, every field
-    that does is named (msgspec itself stops at the first).
+def decoded(payload: dict[str, Any], struct: type[S], unreadable: Sequence[FieldError] = ()) -> S:
+    """The payload as the API decodes it. When it breaks the Struct's limits, every field
+    that does is named (msgspec itself stops at the first), with the `unreadable` ones.
     """
-    try:
-        return msgspec.convert(payload, struct)
-    except msgspec.ValidationError:
-        pass
-    problems: list[FieldError] = []
+    if not unreadable:
+        try:
+            return msgspec.convert(payload, struct)
+        except msgspec.ValidationError:
+            pass
+    problems = list(unreadable)
+    named = {problem.field for problem in problems}
     for field in msgspec.structs.fields(struct):
-        if field.name in payload:
+        if field.name in payload and field.name not in named:
             try:
                 msgspec.convert(payload[field.name], field.type)
             except msgspec.ValidationError as error:
@@ -288,24 +289,21 @@ def decoded(payload: dict[str, Any], struct: type[S]) -> S:
 
 def event_create(values: Values) -> EventCreate:
     """A new event as the API's EventCreate, decoded with its limits."""
-    return decoded(_payload(values), EventCreate)
+    payload, unreadable = _payload(values)
+    return decoded(payload, EventCreate, unreadable)
 
 
 def event_update(values: Values, original: Values | None) -> EventUpdate:
     """Only what the organiser changed since the form was opened: someone else's edit of
     another field in the meantime survives. Without the original, everything is sent.
     """
-    wanted = _payload(values)
+    wanted, unreadable = _payload(values)
     before: dict[str, Any] = {}
     if original is not None:
-        try:
-            before = _payload({**blank_values(), **original})
-        except ValidationFailed:
-            before = {}
-    return decoded(
-        {name: value for name, value in wanted.items() if before.get(name, ...) != value},
-        EventUpdate,
-    )
+        before, broken = _payload({**blank_values(), **original})
+        before = {} if broken else before
+    changed = {name: value for name, value in wanted.items() if before.get(name, ...) != value}
+    return decoded(changed, EventUpdate, unreadable)
 
 
 def field_errors(failed: ValidationFailed) -> dict[str, str]:
