@@ -429,6 +429,7 @@ async def test_a_duplicate_is_a_new_draft_opened_in_the_editor(
     copy = await get_event(copy_slug)
     assert (copy.status, copy.title) == ("draft", f"{event.title} (copy)")
     assert copy.calendar_uid != event.calendar_uid
+    assert "This is a copy" in (await signed_in.get(response.headers["location"])).text
 
 
 @pytest.mark.parametrize(

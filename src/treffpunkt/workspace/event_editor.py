@@ -21,6 +21,7 @@ from treffpunkt.inputs import PathLine
 from treffpunkt.notifications.previews import MailPreview
 from treffpunkt.registrations.event_copies import (
     MAX_SERIES,
+    Repeat,
     SeriesRule,
     create_series,
     duplicate_event,
@@ -38,7 +39,7 @@ FORMATS: tuple[str, ...] = Format.__args__  # type: ignore[attr-defined]
 NO_STORE = {"Cache-Control": "no-store"}
 # Conflicts that are about one field, shown next to it like a validation error.
 CONFLICT_FIELDS = {"capacity_below_taken": "capacity"}
-REPEATS = ("weekly", "monthly", "dates")
+REPEATS: dict[str, Repeat] = {"weekly": "weekly", "monthly": "monthly", "dates": "dates"}
 
 
 def _text(form: Any, name: str) -> str:
@@ -58,6 +59,7 @@ async def _form_page(
     errors: dict[str, str] | None = None,
     form_error: str | None = None,
     saved: bool = False,
+    duplicated: bool = False,
     status_code: int = 200,
 ) -> Template:
     return Template(
@@ -70,6 +72,7 @@ async def _form_page(
             "anchor": event_form.anchor,
             "form_error": form_error,
             "saved": saved,
+            "duplicated": duplicated,
             "regions": await regions(),
             "sectors": await sectors(),
             "kinds": KINDS,
@@ -140,16 +143,22 @@ class EventEditorController(Controller):
             created = await create_event(
                 event_form.event_create(values), current_organiser(request), now=utcnow()
             )
-        except (ValidationFailed, Conflict) as refusal:
+        except ValidationFailed as refusal:
             return await _refused(refusal, event=None, values=values)
-        return see_other(request, hub(created.slug), {"created": True})
+        return see_other(request, hub(created.slug))
 
     @get("/{slug:str}/edit", guards=[manages_event])
     async def edit_form(self, request: Request[Any, Any, Any], slug: PathLine) -> Template:
         event = await get_event(slug)
         values = event_form.values_of(event)
-        saved = bool((outcome_for(request) or {}).get("saved"))
-        return await _form_page(event=event, values=values, original=values, saved=saved)
+        outcome = outcome_for(request) or {}
+        return await _form_page(
+            event=event,
+            values=values,
+            original=values,
+            saved=bool(outcome.get("saved")),
+            duplicated=bool(outcome.get("duplicated")),
+        )
 
     @post("/{slug:str}/edit", guards=[manages_event])
     async def save(self, request: Request[Any, Any, Any], slug: PathLine) -> Template | Redirect:
@@ -241,7 +250,7 @@ class QuestionEditorController(Controller):
 def _series_rule(form: Any) -> tuple[dict[str, str], SeriesRule]:
     """The rule as typed and as read; unreadable numbers and dates raise with their field."""
     typed = {name: _text(form, name).strip() for name in ("repeat", "count", "dates")}
-    repeat = typed["repeat"] if typed["repeat"] in REPEATS else "weekly"
+    repeat = REPEATS.get(typed["repeat"], "weekly")
     typed["repeat"] = repeat
     problems = ErrorCollector()
     count = int(typed["count"]) if typed["count"].isdigit() else 0
@@ -263,7 +272,7 @@ def _series_rule(form: Any) -> tuple[dict[str, str], SeriesRule]:
                 else:
                     days.append(day)
     problems.raise_if_any()
-    return typed, SeriesRule(repeat=repeat, count=count, dates=tuple(days))  # type: ignore[arg-type]
+    return typed, SeriesRule(repeat=repeat, count=count, dates=tuple(days))
 
 
 class SeriesController(Controller):

@@ -55,11 +55,7 @@ MOMENTS = {
 }
 CAPACITY_LIMIT = 100_000
 # Where an error summary's link for a field lands: its first control.
-ANCHORS = {
-    **{name: f"{name}_date" for name in MOMENTS},
-    "venue": "venue_name",
-    "sectors": "sectors",
-}
+ANCHORS = {**{name: f"{name}_date" for name in MOMENTS}, "venue": "venue_name"}
 _ZONE_PREFIXES = (
     "Africa/",
     "America/",
@@ -96,10 +92,12 @@ def blank_values() -> Values:
 def values_of(event: EventView) -> Values:
     """A stored event as its form shows it: local dates and times in the event's zone."""
     values = blank_values()
-    values.update({name: getattr(event, name) for name in TEXT_FIELDS if hasattr(event, name)})
     venue = event.venue
-    for part in VENUE_PARTS:
-        values[f"venue_{part}"] = getattr(venue, part) if venue else ""
+    for name in TEXT_FIELDS:
+        if name.startswith("venue_"):
+            values[name] = getattr(venue, name.removeprefix("venue_")) if venue else ""
+        elif name != "capacity":
+            values[name] = getattr(event, name)
     values["capacity"] = "" if event.capacity is None else str(event.capacity)
     values.update(
         waitlist=event.waitlist, requires_approval=event.requires_approval, sectors=event.sectors
@@ -307,8 +305,8 @@ def event_update(values: Values, original: Values | None) -> EventUpdate:
 
 
 def field_errors(failed: ValidationFailed) -> dict[str, str]:
-    """The first message per form field; the services' field names are the form's, but for
-    the venue, whose rule speaks of the whole group.
+    """The first message per field, in the reader's language; the services' field names are
+    the form's (a rule about the whole venue names the venue's group).
     """
     errors: dict[str, str] = {}
     for error in failed.errors:
