@@ -634,3 +634,8 @@ async def regions() -> list[Choice]:
 
 async def sectors() -> list[Choice]:
     return await _seed_choices(Sector)
+
+
+def copied_fields(event: EventView, **changes: Any) -> EventCreate:
+    """The event's fields for a new event (a duplicate, a date of a series), with `changes`."""
+    return msgspec.structs.replace(_as_create(event), **changes)

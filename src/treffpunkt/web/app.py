@@ -53,6 +53,11 @@ from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_
 from treffpunkt.web.pages import front_door, health
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
 from treffpunkt.web.templating import template_config
+from treffpunkt.workspace.event_editor import (
+    EventEditorController,
+    QuestionEditorController,
+    SeriesController,
+)
 from treffpunkt.workspace.event_hub import EventHubController
 from treffpunkt.workspace.mail import (
     MailboxController,
@@ -205,6 +210,9 @@ def create_app() -> Litestar:
             SelfServiceApiController,
             RegistrationPagesController,
             AccountPagesController,
+            EventEditorController,
+            QuestionEditorController,
+            SeriesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool, mail_worker, settled_heap],
