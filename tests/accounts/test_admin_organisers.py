@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -32,6 +32,7 @@ from treffpunkt.accounts.services import (
 from treffpunkt.accounts.tables import Organiser
 from treffpunkt.clock import utcnow
 from treffpunkt.notifications.worker import drain
+from treffpunkt.settings import get_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -370,3 +371,21 @@ async def test_an_unknown_change_is_refused(
 
     assert response.status_code == 400
     assert await check_password(organiser.email, factories.PASSWORD) is not None
+
+
+async def test_the_invitation_works_for_the_configured_number_of_days(
+    client: httpx.AsyncClient, admin: CurrentOrganiser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TREFFPUNKT_INVITE_DAYS", "2")
+    get_settings.cache_clear()
+    try:
+        before = utcnow()
+        await invite(client)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+    [row] = await account_mail_rows()
+
+    expires_at = datetime.fromisoformat(payload_of(row)["expires_at"])
+    assert before + timedelta(days=2) <= expires_at <= utcnow() + timedelta(days=2)

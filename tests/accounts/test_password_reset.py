@@ -368,3 +368,14 @@ async def test_reset_throttle_counts_by_account_not_by_spelling(
     await ask_for_reset(client, person.email.upper())
 
     assert len(await account_mail_rows()) == 1
+
+
+async def test_reset_requests_share_the_sign_in_limit_per_minute(
+    limited_client: httpx.AsyncClient,
+) -> None:
+    for _ in range(10):
+        assert (await ask_for_reset(limited_client, "nobody@example.org")).status_code == 303
+
+    response = await ask_for_reset(limited_client, "nobody@example.org")
+
+    assert response.status_code == 429
