@@ -389,3 +389,19 @@ async def test_the_invitation_works_for_the_configured_number_of_days(
 
     expires_at = datetime.fromisoformat(payload_of(row)["expires_at"])
     assert before + timedelta(days=2) <= expires_at <= utcnow() + timedelta(days=2)
+
+
+async def test_sending_a_confirmed_invitation_for_an_address_taken_meanwhile_is_refused(
+    client: httpx.AsyncClient, admin: CurrentOrganiser
+) -> None:
+    await invite(client)
+
+    response = await submit(
+        client, ORGANISERS, f"{ORGANISERS}/invite/send", invitation(), headers=ENGLISH
+    )
+
+    assert response.status_code == 400
+    assert f'id="email-error">an organiser with the email {INVITEE} exists already' in (
+        response.text
+    )
+    assert len(await account_mail_rows()) == 1

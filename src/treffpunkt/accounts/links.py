@@ -179,8 +179,8 @@ class Invitation:
 
 async def invite_organiser(invitation: Invitation, *, now: datetime) -> CurrentOrganiser:
     """An account without a usable password, and a mail inviting the person to set one."""
-    email = await check_invitation(invitation.email, invitation.name)
     async with write_transaction():
+        email = await check_invitation(invitation.email, invitation.name)
         organiser = Organiser(
             email=email,
             name=invitation.name.strip(),
