@@ -405,3 +405,15 @@ async def test_sending_a_confirmed_invitation_for_an_address_taken_meanwhile_is_
         response.text
     )
     assert len(await account_mail_rows()) == 1
+
+
+async def test_an_invitation_with_no_name_and_a_taken_address_names_both_problems(
+    client: httpx.AsyncClient, admin: CurrentOrganiser
+) -> None:
+    response = await submit(
+        client, ORGANISERS, f"{ORGANISERS}/invite", invitation(email=admin.email, name=""), ENGLISH
+    )
+
+    assert response.status_code == 400
+    assert 'id="email-error">an organiser with the email' in response.text
+    assert 'id="name-error">must not be empty' in response.text

@@ -20,7 +20,7 @@ from treffpunkt.accounts.schemas import (
     TokenForm,
 )
 from treffpunkt.clock import utcnow
-from treffpunkt.errors import Conflict, DomainError, Invalid, ValidationFailed
+from treffpunkt.errors import Conflict, Invalid, ValidationFailed
 from treffpunkt.i18n import current_language
 from treffpunkt.inputs import PathId, PathLine
 from treffpunkt.settings import DEFAULT_TIMEZONE, get_settings
@@ -151,17 +151,6 @@ class OrganiserAdminController(Controller):
             status_code=status_code,
         )
 
-    async def _refused(
-        self, request: Request[Any, Any, Any], data: InviteForm, refused: DomainError
-    ) -> Template:
-        """The invitation form again, each problem next to its field (a taken address too)."""
-        errors = (
-            field_errors(refused)
-            if isinstance(refused, ValidationFailed)
-            else {"email": refused.translated()}
-        )
-        return await self._page(request, invite=data, errors=errors, status_code=400)
-
     @get("/", name="organiser_accounts")
     async def index(self, request: Request[Any, Any, Any]) -> Template:
         return await self._page(request)
@@ -173,8 +162,10 @@ class OrganiserAdminController(Controller):
         """The invitation mails someone: the admin confirms it on a page of its own."""
         try:
             email = await services.check_invitation(data.email, data.name)
-        except (ValidationFailed, Conflict) as refused:
-            return await self._refused(request, data, refused)
+        except ValidationFailed as failed:
+            return await self._page(
+                request, invite=data, errors=field_errors(failed), status_code=400
+            )
         return Template(
             template_name="accounts/invite_confirm.html",
             context={"invite": data, "email": email},
@@ -192,8 +183,10 @@ class OrganiserAdminController(Controller):
         )
         try:
             invited = await links.invite_organiser(invitation, now=utcnow())
-        except (ValidationFailed, Conflict) as refused:
-            return await self._refused(request, data, refused)
+        except ValidationFailed as failed:
+            return await self._page(
+                request, invite=data, errors=field_errors(failed), status_code=400
+            )
         return see_other(request, "/admin/organisers", {"invited": invited.email})
 
     @get("/{organiser_id:int}/resend")

@@ -98,8 +98,10 @@ async def hash_password(password: str) -> str:
 
 async def _check_new_address(problems: ErrorCollector, email: str) -> str:
     """The normalised address of an account about to be made: valid, and nobody's yet."""
+    known_problems = len(problems.errors)
     email = checked_address(email, "email", problems)
-    if not problems.errors and await Organiser.exists().where(Organiser.email == email):
+    valid = len(problems.errors) == known_problems
+    if valid and await Organiser.exists().where(Organiser.email == email):
         raise Conflict(
             N_("an organiser with the email %(email)s exists already"),
             email=email,
@@ -109,11 +111,17 @@ async def _check_new_address(problems: ErrorCollector, email: str) -> str:
 
 
 async def check_invitation(email: str, name: str) -> str:
-    """Whether an invitation could go to this address; its normalised form."""
+    """Whether an invitation could go to this address; its normalised form.
+
+    A taken address is one more field problem here, shown beside the others.
+    """
     problems = ErrorCollector()
     if not name.strip():
         problems.add("name", N_("must not be empty"))
-    email = await _check_new_address(problems, email)
+    try:
+        email = await _check_new_address(problems, email)
+    except Conflict as taken:
+        problems.add("email", taken.template, **taken.params)
     problems.raise_if_any()
     return email
 
