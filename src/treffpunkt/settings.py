@@ -88,6 +88,8 @@ class Settings:
     check_in_opens_hours: int
     run_mail_worker: bool
     catalogue_cache_seconds: int
+    # How long the link in an invitation to a new organiser works.
+    invite_days: int = 7
 
     @property
     def is_postgres(self) -> bool:
@@ -134,6 +136,7 @@ def load_settings() -> Settings:
         check_in_opens_hours=_int("TREFFPUNKT_CHECK_IN_OPENS_HOURS", 2),
         run_mail_worker=_flag("TREFFPUNKT_MAIL_WORKER", False),
         catalogue_cache_seconds=_int("TREFFPUNKT_CATALOGUE_CACHE_SECONDS", 1),
+        invite_days=_int("TREFFPUNKT_INVITE_DAYS", 7),
     )
 
 

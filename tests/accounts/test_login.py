@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from urllib.parse import urljoin, urlsplit
 
@@ -21,24 +20,6 @@ CSRF_COOKIE = "treffpunkt_csrf"
 SESSION_COOKIE = "treffpunkt_session"
 ENGLISH = {"Accept-Language": "en"}
 WRONG_LOGIN_DE = "Die E-Mail-Adresse oder das Passwort ist falsch."
-
-
-@pytest.fixture
-async def limited_client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an app with the production login limit (the suite switches it off)."""
-    from treffpunkt.settings import get_settings
-    from treffpunkt.web.app import create_app
-
-    monkeypatch.setenv("TREFFPUNKT_LOGIN_RATE_LIMIT", "10")
-    get_settings.cache_clear()
-    app = create_app()
-    get_settings.cache_clear()
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.lifespan(),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
-    ):
-        yield http
 
 
 async def csrf_token(client: httpx.AsyncClient, path: str = "/login") -> str:

@@ -28,6 +28,8 @@ class ApiToken(Table, tablename="api_token"):
 
     organiser = ForeignKey(Organiser, on_delete=OnDelete.cascade, index=True)
     token_hash = Varchar(length=64, unique=True, index=True)
+    # The owner's own note of what the token is for ("CRM import"); never the secret.
+    label = Varchar(length=100, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from treffpunkt.accounts.links import NoLongerApplies, account_mail
 from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id
 from treffpunkt.addresses import ascii_address
 from treffpunkt.attendance.codes import check_in_code
@@ -192,6 +193,14 @@ async def render(
     row: dict[str, Any], *, now: datetime, batch: BatchContext | None = None
 ) -> tuple[Mail, str, str]:
     """The mail for one outbox row, with the recipient's name and address."""
+    if row["event"] is None:
+        # Account mail (an invitation, a password reset): no event, calendar or ticket.
+        try:
+            account = await account_mail(row, now=now)
+        except NoLongerApplies as stale:
+            raise Obsolete(f"{row['kind']} no longer applies: {stale}") from None
+        plain = Mail(account.subject, account.text, account.html, None, None, None)
+        return plain, account.name, row["recipient"]
     batch = batch or BatchContext()
     event = await batch.event(row["event"])
     addressee = await batch.addressee(row["registration"]) if row["registration"] else None

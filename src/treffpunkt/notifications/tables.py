@@ -5,6 +5,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from treffpunkt.accounts.tables import Organiser
 from treffpunkt.events.tables import Event
 from treffpunkt.registrations.tables import Registration
 
@@ -14,7 +15,11 @@ class OutboxMessage(Table, tablename="outbox_message"):
 
     id: Serial
     kind = Varchar(length=40)
-    event = ForeignKey(Event, on_delete=OnDelete.cascade, index=True)
+    # Empty for account mail (invites, password resets), which concerns no event.
+    event = ForeignKey(Event, on_delete=OnDelete.cascade, null=True, default=None, index=True)
+    organiser = ForeignKey(
+        Organiser, on_delete=OnDelete.cascade, null=True, default=None, index=True
+    )
     registration = ForeignKey(
         Registration, on_delete=OnDelete.cascade, null=True, default=None, index=True
     )

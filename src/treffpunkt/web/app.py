@@ -26,6 +26,11 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp as LitestarASGIApp
 from litestar.types import Middleware
 
+from treffpunkt.accounts.account_pages import (
+    MyAccountController,
+    OrganiserAdminController,
+    PasswordPagesController,
+)
 from treffpunkt.accounts.controllers import AccountPagesController
 from treffpunkt.attendance.controllers import (
     AfterTheEventApiController,
@@ -155,7 +160,8 @@ async def is_public_registration(request: Request[Any, Any, Any]) -> bool:
 
 
 async def is_login(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and request.url.path == "/login"
+    """Sign-ins, and asking for a password reset: both try addresses and passwords."""
+    return request.method == "POST" and request.url.path in ("/login", "/password/forgot")
 
 
 def _rate_limits(settings: Settings) -> list[Middleware]:
@@ -213,6 +219,9 @@ def create_app() -> Litestar:
             EventEditorController,
             QuestionEditorController,
             SeriesController,
+            MyAccountController,
+            OrganiserAdminController,
+            PasswordPagesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool, mail_worker, settled_heap],
