@@ -24,6 +24,7 @@ from treffpunkt.accounts.services import (
     check_invitation,
     check_new_password,
     hash_password,
+    insert_organiser,
     lookup_form,
 )
 from treffpunkt.accounts.tables import Organiser
@@ -181,15 +182,12 @@ async def invite_organiser(invitation: Invitation, *, now: datetime) -> CurrentO
     """An account without a usable password, and a mail inviting the person to set one."""
     async with write_transaction():
         email = await check_invitation(invitation.email, invitation.name)
-        organiser = Organiser(
+        row = await insert_organiser(
             email=email,
             name=invitation.name.strip(),
             password_hash="",
             is_admin=invitation.is_admin,
         )
-        await organiser.save()
-        row = await Organiser.select(*ORGANISER_FIELDS).where(Organiser.id == organiser.id).first()
-        assert row is not None
         await _enqueue(
             INVITED,
             row,

@@ -134,11 +134,34 @@ async def create_organiser(
     _check_password(problems, password)
     problems.raise_if_any()
     password_hash = await hash_password(password)
-    organiser = Organiser(email=email, name=name, password_hash=password_hash, is_admin=is_admin)
-    await organiser.save()
-    row = await Organiser.select(*ORGANISER_FIELDS).where(Organiser.id == organiser.id).first()
-    assert row is not None
-    return as_current(row)
+    return as_current(
+        await insert_organiser(
+            email=email, name=name, password_hash=password_hash, is_admin=is_admin
+        )
+    )
+
+
+async def insert_organiser(
+    *, email: str, name: str, password_hash: str, is_admin: bool
+) -> dict[str, Any]:
+    """The new account's row; a refusal, not an integrity error, when the address was taken.
+
+    Checking first is not enough: two requests can both find the address free.
+    """
+    inserted = (
+        await Organiser.insert(
+            Organiser(email=email, name=name, password_hash=password_hash, is_admin=is_admin)
+        )
+        .on_conflict(target=Organiser.email, action="DO NOTHING")
+        .returning(*ORGANISER_FIELDS)
+    )
+    if not inserted:
+        raise Conflict(
+            N_("an organiser with the email %(email)s exists already"),
+            email=email,
+            code="organiser_exists",
+        )
+    return inserted[0]
 
 
 async def create_api_token(email: str) -> str:
