@@ -66,6 +66,13 @@ class ValidationFailed(DomainError):
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
 
+    def by_field(self) -> dict[str, str]:
+        """The first message per field, in the reader's language, for a page to show there."""
+        messages: dict[str, str] = {}
+        for error in self.errors:
+            messages.setdefault(error.field, error.translated())
+        return messages
+
 
 class Invalid(DomainError):
     """A value is well-formed JSON but means nothing here (a forged ticket, say)."""

@@ -37,14 +37,6 @@ from treffpunkt.web.prg import outcome_for, see_other
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-def field_errors(failed: ValidationFailed) -> dict[str, str]:
-    """The first message per field, in the reader's language."""
-    errors: dict[str, str] = {}
-    for error in failed.errors:
-        errors.setdefault(error.field, error.translated())
-    return errors
-
-
 def local_time(moment: datetime) -> datetime:
     """Account times have no event to take a timezone from: the default one."""
     return moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE))
@@ -96,7 +88,7 @@ class MyAccountController(Controller):
                 me.id, data.current_password, data.password, data.password_repeat
             )
         except ValidationFailed as failed:
-            return await self._page(request, errors=field_errors(failed), status_code=400)
+            return await self._page(request, errors=failed.by_field(), status_code=400)
         # Every other browser is signed out by the new epoch; this one keeps going.
         _sign_in(request, me.id, epoch)
         return see_other(request, "/organiser/account", {"password_changed": True})
@@ -163,9 +155,7 @@ class OrganiserAdminController(Controller):
         try:
             email = await services.check_invitation(data.email, data.name)
         except ValidationFailed as failed:
-            return await self._page(
-                request, invite=data, errors=field_errors(failed), status_code=400
-            )
+            return await self._page(request, invite=data, errors=failed.by_field(), status_code=400)
         return Template(
             template_name="accounts/invite_confirm.html",
             context={"invite": data, "email": email},
@@ -184,9 +174,7 @@ class OrganiserAdminController(Controller):
         try:
             invited = await links.invite_organiser(invitation, now=utcnow())
         except ValidationFailed as failed:
-            return await self._page(
-                request, invite=data, errors=field_errors(failed), status_code=400
-            )
+            return await self._page(request, invite=data, errors=failed.by_field(), status_code=400)
         return see_other(request, "/admin/organisers", {"invited": invited.email})
 
     @get("/{organiser_id:int}/resend")
@@ -261,7 +249,7 @@ class PasswordPagesController(Controller):
             return _link_refused()
         except ValidationFailed as failed:
             holder = await links.link_holder(token, now=utcnow())
-            return _set_page(token, holder.email, errors=field_errors(failed), status_code=400)
+            return _set_page(token, holder.email, errors=failed.by_field(), status_code=400)
         request.clear_session()
         _sign_in(request, organiser.id, organiser.session_epoch)
         return Redirect(path="/organiser", status_code=303)

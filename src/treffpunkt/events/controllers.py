@@ -286,7 +286,7 @@ class EventPagesController(Controller):
         try:
             query = await parse_catalogue_query(dict(request.query_params))
         except ValidationFailed as failed:
-            field_errors = {e.field: e.translated() for e in failed.errors}
+            field_errors = failed.by_field()
         else:
             events, total = await services.list_events(query, now=utcnow())
         feed = f"{get_settings().base_url}/calendar.ics"

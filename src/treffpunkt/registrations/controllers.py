@@ -338,13 +338,6 @@ def _form_answers(form: Any, questions: list[QuestionSpec]) -> dict[str, AnswerV
     return answers
 
 
-def _field_errors(failed: ValidationFailed) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for error in failed.errors:
-        errors.setdefault(error.field, error.translated())
-    return errors
-
-
 class EventChangeApiController(EventApiController):
     """The event API, with the two calls that tell registrants what changed."""
 
@@ -429,9 +422,7 @@ class RegistrationPagesController(Controller):
         try:
             await services.register(slug, RegistrationForm(**values), now=utcnow())
         except ValidationFailed as failed:
-            return await event_page(
-                event, values=values, errors=_field_errors(failed), status_code=422
-            )
+            return await event_page(event, values=values, errors=failed.by_field(), status_code=422)
         except Conflict as refused:
             return await event_page(
                 event, values=values, form_error=refused.translated(), status_code=409
@@ -479,7 +470,7 @@ class RegistrationPagesController(Controller):
         except ValidationFailed as failed:
             values = msgspec.structs.asdict(change)
             return await _manage_page(
-                token, registration, values=values, errors=_field_errors(failed), status_code=422
+                token, registration, values=values, errors=failed.by_field(), status_code=422
             )
         return see_other(request, f"/registrations/{token}", {"saved": True})
 

@@ -93,7 +93,7 @@ async def _refused(
 ) -> Template:
     """The form again, as typed, with the service's words next to the fields they concern."""
     if isinstance(refusal, ValidationFailed):
-        errors = event_form.field_errors(refusal)
+        errors = refusal.by_field()
         return await _form_page(
             event=event, values=values, original=original, errors=errors, status_code=400
         )
@@ -303,7 +303,7 @@ class SeriesController(Controller):
                 return see_other(request, f"{hub(slug)}/series", {"created": len(made)})
             planned = await plan_series(slug, rule)
         except ValidationFailed as failed:
-            errors = event_form.field_errors(failed)
+            errors = failed.by_field()
             return await _series_page(event, typed=typed, errors=errors, status_code=400)
         return await _series_page(event, typed=typed, planned=planned)
 

@@ -304,15 +304,5 @@ def event_update(values: Values, original: Values | None) -> EventUpdate:
     return decoded(changed, EventUpdate, unreadable)
 
 
-def field_errors(failed: ValidationFailed) -> dict[str, str]:
-    """The first message per field, in the reader's language; the services' field names are
-    the form's (a rule about the whole venue names the venue's group).
-    """
-    errors: dict[str, str] = {}
-    for error in failed.errors:
-        errors.setdefault(error.field, error.translated())
-    return errors
-
-
 def anchor(field: str) -> str:
     return ANCHORS.get(field, field)

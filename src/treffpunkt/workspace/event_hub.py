@@ -26,7 +26,7 @@ from treffpunkt.registrations.event_changes import cancel_and_notify
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.web.auth import current_organiser, manages_event
 from treffpunkt.web.prg import outcome_for, see_other
-from treffpunkt.workspace.mail import field_errors, preview_cancellation
+from treffpunkt.workspace.mail import preview_cancellation
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class EventHubController(Controller):
             preview = await preview_cancellation(slug, data.reason)
         except ValidationFailed as failed:
             return await _cancel_page(
-                slug, reason=data.reason, errors=field_errors(failed), status_code=400
+                slug, reason=data.reason, errors=failed.by_field(), status_code=400
             )
         except Conflict as refused:
             return await _cancel_page(
@@ -165,7 +165,7 @@ class EventHubController(Controller):
             await cancel_and_notify(slug, data.reason, now=utcnow())
         except ValidationFailed as failed:
             return await _cancel_page(
-                slug, reason=data.reason, errors=field_errors(failed), status_code=400
+                slug, reason=data.reason, errors=failed.by_field(), status_code=400
             )
         except Conflict as refused:
             return await _cancel_page(
@@ -193,7 +193,7 @@ class EventHubController(Controller):
             await events.add_co_organiser(slug, data.email)
         except ValidationFailed as failed:
             return await self._hub_page(
-                slug, email=data.email, errors=field_errors(failed), status_code=400
+                slug, email=data.email, errors=failed.by_field(), status_code=400
             )
         except NotFound as unknown:
             return await self._hub_page(

@@ -57,14 +57,6 @@ class MessageForm(Struct):
 # A registrant's own links (their registration, ticket, feedback form) carry their secret.
 
 
-def field_errors(failed: ValidationFailed) -> dict[str, str]:
-    """The first message per field, in the reader's language, for the page to show there."""
-    errors: dict[str, str] = {}
-    for error in failed.errors:
-        errors.setdefault(error.field, error.translated())
-    return errors
-
-
 async def _preview(
     slug: str, kind: str, change: Callable[[], Awaitable[Any]]
 ) -> MailPreview | None:
@@ -125,7 +117,7 @@ class OrganiserMessagePagesController(Controller):
         try:
             preview = await preview_message(slug, data.subject, data.body)
         except ValidationFailed as failed:
-            return await self._form(slug, data, errors=field_errors(failed), status_code=400)
+            return await self._form(slug, data, errors=failed.by_field(), status_code=400)
         return Template(
             template_name="workspace/mail_message_preview.html",
             context={"event": await get_event(slug), "values": data, "preview": preview},
@@ -139,7 +131,7 @@ class OrganiserMessagePagesController(Controller):
         try:
             count = await _queue_message(slug, data.subject, data.body)
         except ValidationFailed as failed:
-            return await self._form(slug, data, errors=field_errors(failed), status_code=400)
+            return await self._form(slug, data, errors=failed.by_field(), status_code=400)
         return see_other(request, f"/organiser/events/{slug}", {"done": "messaged", "count": count})
 
 
