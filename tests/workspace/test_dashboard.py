@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -288,7 +287,7 @@ async def test_check_ins_are_not_shown_for_an_event_on_a_later_day(
 
 
 @pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every statement the database runs while the test looks."""
     seen: list[str] = []
     # On the class: the PostgreSQL engine's instances take no new attributes.
@@ -300,7 +299,7 @@ def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return await run(engine, querystring, *args, **kwargs)
 
     monkeypatch.setattr(engine_class, "run_querystring", counted)
-    yield seen
+    return seen
 
 
 async def test_dashboard_queries_do_not_grow_with_the_number_of_events(
