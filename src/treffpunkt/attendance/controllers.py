@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
@@ -304,6 +305,12 @@ def _roster_filters(values: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def _roster_filters_posted(form: Any) -> dict[str, str]:
+    """The filters a form carries back in one field, apart from the person's own fields."""
+    carried = form.get("roster")
+    return _roster_filters(dict(parse_qsl(carried if isinstance(carried, str) else "")))
+
+
 def _roster_url(slug: str, filters: dict[str, str], registration_id: int | None = None) -> str:
     query = query_string(filters)
     anchor = f"#r{registration_id}" if registration_id is not None else ""
@@ -407,7 +414,7 @@ class RosterPagesController(Controller):
         if action not in ROSTER_ACTIONS:
             raise NotFound(N_("no such action"), code="not_found")
         form = await request.form()
-        filters = _roster_filters(form)
+        filters = _roster_filters_posted(form)
         exceed = _form_text(form, "exceed_capacity") == "yes"
         try:
             done = await ROSTER_ACTIONS[action].perform(slug, registration_id, utcnow(), exceed)
@@ -474,7 +481,7 @@ async def _action_page(
 
 async def _add(request: Request[Any, Any, Any], slug: str, *, walk_in: bool) -> Template | Redirect:
     form = await request.form()
-    filters = _roster_filters(form)
+    filters = _roster_filters_posted(form)
     values = {
         name: _form_text(form, name).strip()
         for name in ("name", "email", "organisation", "stakeholder_group", "role", "language")
