@@ -43,8 +43,11 @@ class Roster:
         return f"{self.url}/{self.ids[who]}/{action}"
 
 
-async def full_event(client: httpx.AsyncClient) -> Roster:
-    owner = await factories.organiser()
+async def people_at_a_full_event(owner: CurrentOrganiser) -> tuple[EventView, dict[str, int]]:
+    """An event starting in an hour, capacity 2 with approval: two seats taken, one waiting.
+
+    Anna and Bernd are confirmed, Clara waits, Dora's request is pending; all read English.
+    """
     starts_at = from_now(hours=1)
     event = await factories.event(
         owner,
@@ -72,6 +75,12 @@ async def full_event(client: httpx.AsyncClient) -> Roster:
         ids[name.lower()] = outcome.registration_id
     for name in ("anna", "bernd", "clara"):
         await approve(event.slug, ids[name], now=now)
+    return await get_event(event.slug), ids
+
+
+async def full_event(client: httpx.AsyncClient) -> Roster:
+    owner = await factories.organiser()
+    event, ids = await people_at_a_full_event(owner)
     await sign_in(client, owner)
     return Roster(owner, event, ids)
 
