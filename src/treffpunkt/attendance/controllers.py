@@ -290,7 +290,12 @@ DONE_MESSAGES = {
     "declined": N_("%(name)s is declined; a mail is on its way."),
     "cancelled": N_("The registration of %(name)s is cancelled; a mail is on its way."),
 }
-ROSTER_FILTERS = ("status", "stakeholder_group", "q")
+
+
+def _roster_action(name: str) -> RosterAction:
+    if name not in ROSTER_ACTIONS:
+        raise NotFound(N_("no such action"), code="not_found")
+    return ROSTER_ACTIONS[name]
 
 
 def _roster_filters(values: Mapping[str, Any]) -> dict[str, str]:
@@ -411,13 +416,12 @@ class RosterPagesController(Controller):
         registration_id: PathId,
         action: PathLine,
     ) -> Template | Redirect:
-        if action not in ROSTER_ACTIONS:
-            raise NotFound(N_("no such action"), code="not_found")
+        chosen = _roster_action(action)
         form = await request.form()
         filters = _roster_filters_posted(form)
         exceed = _form_text(form, "exceed_capacity") == "yes"
         try:
-            done = await ROSTER_ACTIONS[action].perform(slug, registration_id, utcnow(), exceed)
+            done = await chosen.perform(slug, registration_id, utcnow(), exceed)
         except DomainError as refused:
             return await _action_page(
                 slug,
@@ -458,8 +462,7 @@ async def _action_page(
     refusal: DomainError | None = None,
     exceed: bool = False,
 ) -> Template:
-    if action not in ROSTER_ACTIONS:
-        raise NotFound(N_("no such action"), code="not_found")
+    spec = _roster_action(action)
     event = await get_event(slug)
     return Template(
         template_name="attendance/roster_action.html",
@@ -467,7 +470,7 @@ async def _action_page(
             "event": event,
             "person": await by_id(slug, registration_id),
             "action": action,
-            "spec": ROSTER_ACTIONS[action],
+            "spec": spec,
             "filters": filters,
             "back": _roster_url(slug, filters, registration_id),
             "refusal": refusal.translated() if refusal else None,
