@@ -445,7 +445,13 @@ async def test_adding_by_hand_with_mistakes_shows_each_next_to_its_field(
     for field in ("name", "email", "consent"):
         assert f'aria-describedby="{field}-error"' in response.text
         assert f'href="#{field}"' in response.text
-    assert 'class="error-summary"' in response.text
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', response.text, re.S)
+    assert summary
+    assert [text(item) for item in re.findall(r"<li>(.*?)</li>", summary.group(1), re.S)] == [
+        "Name: must not be empty",
+        "Email address: must be an email address",
+        "Consent: consent to the privacy notice is required",
+    ]
 
 
 async def test_adding_someone_registered_already_says_so_next_to_the_email(
