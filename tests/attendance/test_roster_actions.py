@@ -533,3 +533,18 @@ async def test_adding_by_hand_leads_back_to_the_filtered_roster_without_mixing_u
         Registration.id == row["id"]
     )
     assert stored == [{"stakeholder_group": "business"}]
+
+
+async def test_checking_in_by_hand_leads_back_to_the_filtered_roster(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await full_event(client)
+    page = await client.get(f"{at.url}?status=confirmed", headers=ENGLISH)
+    assert '<input type="hidden" name="roster" value="status=confirmed">' in page.text
+
+    response = await post(
+        client, at, f"{at.url}/{at.ids['anna']}/check-in", roster="status=confirmed"
+    )
+
+    assert response.headers["location"] == f"{at.url}?status=confirmed#r{at.ids['anna']}"
+    assert await stored_check_in(at.ids["anna"]) is not None

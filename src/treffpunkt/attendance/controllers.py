@@ -386,14 +386,20 @@ class RosterPagesController(Controller):
         )
 
     @post("/roster/{registration_id:int}/check-in")
-    async def check_in_by_hand(self, slug: PathLine, registration_id: PathId) -> Redirect:
+    async def check_in_by_hand(
+        self, request: Request[Any, Any, Any], slug: PathLine, registration_id: PathId
+    ) -> Redirect:
         await services.check_in_by_id(slug, registration_id, now=utcnow())
-        return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)
+        filters = _roster_filters_posted(await request.form())
+        return see_other(request, _roster_url(slug, filters, registration_id))
 
     @post("/roster/{registration_id:int}/undo")
-    async def undo_by_hand(self, slug: PathLine, registration_id: PathId) -> Redirect:
+    async def undo_by_hand(
+        self, request: Request[Any, Any, Any], slug: PathLine, registration_id: PathId
+    ) -> Redirect:
         await services.undo_check_in(slug, registration_id)
-        return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)
+        filters = _roster_filters_posted(await request.form())
+        return see_other(request, _roster_url(slug, filters, registration_id))
 
     @get("/roster/{registration_id:int}/{action:str}")
     async def confirm_action(
