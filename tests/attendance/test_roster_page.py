@@ -189,6 +189,7 @@ async def test_roster_page_shows_the_answers_to_custom_questions(
         "Mittagessen",
         "Ihr Thema",
         "Checked in",
+        "Actions",
     ]
     rows = roster_rows(response.text)
     assert [rows[at.ids[who]][3:5] for who in ("anna", "bernd", "clara", "dora")] == [

@@ -1,4 +1,4 @@
-"""Browser login and logout for organisers, and their home page."""
+"""Browser sign-in and sign-out for organisers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from litestar.response import Redirect, Template
 
 from treffpunkt.accounts import services
 from treffpunkt.accounts.schemas import LoginForm
-from treffpunkt.clock import utcnow
-from treffpunkt.events.services import events_managed_by
 from treffpunkt.i18n import gettext as _
 from treffpunkt.inputs import is_single_line
 from treffpunkt.web.auth import SESSION_EPOCH, SESSION_USER, current_organiser, requires_organiser
@@ -73,11 +71,3 @@ class AccountPagesController(Controller):
         await services.end_all_sessions(current_organiser(request).id)
         request.clear_session()
         return Redirect(path="/events", status_code=303)
-
-    @get("/organiser", name="organiser_home", guards=[requires_organiser])
-    async def home(self, request: Request[Any, Any, Any]) -> Template:
-        organiser = current_organiser(request)
-        return Template(
-            template_name="accounts/home.html",
-            context={"events": await events_managed_by(organiser), "now": utcnow()},
-        )

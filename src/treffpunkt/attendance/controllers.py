@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import JSONBody, QueryParameter
 from litestar.response import Redirect, Template
@@ -27,12 +31,23 @@ from treffpunkt.clock import utcnow
 from treffpunkt.errors import N_, Conflict, DomainError, ErrorCollector, NotFound, ValidationFailed
 from treffpunkt.events.services import EventView, get_event, get_event_by_id
 from treffpunkt.i18n import format_clock, gettext
-from treffpunkt.inputs import PathId, PathLine, QueryLine
+from treffpunkt.inputs import PathId, PathLine, QueryLine, is_single_line
 from treffpunkt.notifications.services import delivery_problems
+from treffpunkt.registrations.controllers import form_answers, form_text
 from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.roster import RosterQuery, roster, roster_csv
 from treffpunkt.registrations.schemas import STAKEHOLDER_GROUPS, STATUSES, ManualRegistration
-from treffpunkt.registrations.services import RegistrationView, by_token
+from treffpunkt.registrations.services import (
+    RegistrationView,
+    add_by_organiser,
+    approve,
+    by_id,
+    by_token,
+    cancel_by_organiser,
+    decline,
+    promote,
+)
+from treffpunkt.templating import query_string
 from treffpunkt.web.auth import manages_event
 from treffpunkt.web.errors import status_for
 from treffpunkt.web.prg import outcome_for, see_other
@@ -235,8 +250,85 @@ async def door_result(
     }, 200
 
 
+@dataclass(frozen=True)
+class RosterAction:
+    """An organiser's decision about one registration that the person hears about by mail."""
+
+    # The statuses the action applies to; the roster offers it only there.
+    applies_to: tuple[str, ...]
+    # Whether the organiser may give a seat beyond capacity with it.
+    may_exceed: bool
+    perform: Callable[[str, int, datetime, bool], Awaitable[RegistrationView]]
+
+
+ROSTER_ACTIONS = {
+    "approve": RosterAction(
+        ("pending",),
+        may_exceed=True,
+        perform=lambda slug, rid, now, exceed: approve(slug, rid, now=now, exceed_capacity=exceed),
+    ),
+    "decline": RosterAction(
+        ("pending",),
+        may_exceed=False,
+        perform=lambda slug, rid, now, _: decline(slug, rid, now=now),
+    ),
+    "cancel": RosterAction(
+        ("confirmed", "waitlisted"),
+        may_exceed=False,
+        perform=lambda slug, rid, now, _: cancel_by_organiser(slug, rid, now=now),
+    ),
+    "promote": RosterAction(
+        ("waitlisted",),
+        may_exceed=True,
+        perform=lambda slug, rid, now, exceed: promote(slug, rid, now=now, exceed_capacity=exceed),
+    ),
+}
+# What the roster says once an action or an addition is done, by the person's new status.
+DONE_MESSAGES = {
+    "confirmed": N_("%(name)s is confirmed; a mail is on its way."),
+    "waitlisted": N_("%(name)s is on the waiting list; a mail is on its way."),
+    "declined": N_("%(name)s is declined; a mail is on its way."),
+    "cancelled": N_("The registration of %(name)s is cancelled; a mail is on its way."),
+}
+
+
+def _roster_action(name: str) -> RosterAction:
+    if name not in ROSTER_ACTIONS:
+        raise NotFound(N_("no such action"), code="not_found")
+    return ROSTER_ACTIONS[name]
+
+
+def _roster_filters(values: Mapping[str, Any]) -> dict[str, str]:
+    """The roster's filters from a query or a form: known values only, so links stay sane."""
+    status = values.get("status")
+    group = values.get("stakeholder_group")
+    q = values.get("q")
+    return {
+        "status": status if status in STATUSES else "",
+        "stakeholder_group": group if group in STAKEHOLDER_GROUPS else "",
+        "q": q[:200] if isinstance(q, str) and is_single_line(q) else "",
+    }
+
+
+def _roster_filters_posted(form: Any) -> dict[str, str]:
+    """The filters a form carries back in one field, apart from the person's own fields."""
+    carried = form.get("roster")
+    return _roster_filters(dict(parse_qsl(carried if isinstance(carried, str) else "")))
+
+
+def _roster_url(slug: str, filters: dict[str, str], registration_id: int | None = None) -> str:
+    query = query_string(filters)
+    anchor = f"#r{registration_id}" if registration_id is not None else ""
+    return f"/organiser/events/{slug}/roster{'?' + query if query else ''}{anchor}"
+
+
 class RosterPagesController(Controller):
-    """Everyone registered, with check-in by hand and undo, and a sign-in sheet to print."""
+    """Everyone registered, with the organiser's decisions, check-in by hand and additions.
+
+    Decisions that mail someone (approve, decline, cancel, give a seat) show a confirmation
+    page first; additions and check-ins act at once. Every change answers 303 to the roster
+    with what it came to, keeping the roster's filters.
+    """
 
     path = "/organiser/events/{slug:str}"
     guards = (manages_event,)
@@ -245,6 +337,7 @@ class RosterPagesController(Controller):
     @get("/roster")
     async def roster_page(
         self,
+        request: Request[Any, Any, Any],
         slug: PathLine,
         status: QueryLine = "",
         stakeholder_group: QueryLine = "",
@@ -252,12 +345,13 @@ class RosterPagesController(Controller):
         sheet: Annotated[bool, QueryParameter()] = False,
     ) -> Template:
         event = await get_event(slug)
+        filters = _roster_filters(
+            {"status": status, "stakeholder_group": stakeholder_group, "q": q}
+        )
         query = RosterQuery(
-            status=status if status in STATUSES else None,
-            stakeholder_group=stakeholder_group
-            if stakeholder_group in STAKEHOLDER_GROUPS
-            else None,
-            q=q[:200],
+            status=filters["status"] or None,
+            stakeholder_group=filters["stakeholder_group"] or None,
+            q=filters["q"],
             sort="name",
         )
         if sheet:
@@ -270,12 +364,14 @@ class RosterPagesController(Controller):
                 "people": people,
                 "total": total,
                 "questions": await questions_of(event.id),
-                "filters": {"status": status, "stakeholder_group": stakeholder_group, "q": q},
+                "filters": filters,
                 "statuses": STATUSES,
                 "stakeholder_groups": STAKEHOLDER_GROUPS,
                 "counters": await services.counters(event.id),
                 "problems": await delivery_problems(event.id),
                 "event_over": event.is_finished(utcnow()),
+                "actions": ROSTER_ACTIONS,
+                "done": outcome_for(request),
             },
             headers={"Cache-Control": "no-store"},
         )
@@ -290,14 +386,181 @@ class RosterPagesController(Controller):
         )
 
     @post("/roster/{registration_id:int}/check-in")
-    async def check_in_by_hand(self, slug: PathLine, registration_id: PathId) -> Redirect:
+    async def check_in_by_hand(
+        self, request: Request[Any, Any, Any], slug: PathLine, registration_id: PathId
+    ) -> Redirect:
         await services.check_in_by_id(slug, registration_id, now=utcnow())
-        return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)
+        filters = _roster_filters_posted(await request.form())
+        return see_other(request, _roster_url(slug, filters, registration_id))
 
     @post("/roster/{registration_id:int}/undo")
-    async def undo_by_hand(self, slug: PathLine, registration_id: PathId) -> Redirect:
+    async def undo_by_hand(
+        self, request: Request[Any, Any, Any], slug: PathLine, registration_id: PathId
+    ) -> Redirect:
         await services.undo_check_in(slug, registration_id)
-        return Redirect(path=f"/organiser/events/{slug}/roster#r{registration_id}", status_code=303)
+        filters = _roster_filters_posted(await request.form())
+        return see_other(request, _roster_url(slug, filters, registration_id))
+
+    @get("/roster/{registration_id:int}/{action:str}")
+    async def confirm_action(
+        self,
+        request: Request[Any, Any, Any],
+        slug: PathLine,
+        registration_id: PathId,
+        action: PathLine,
+    ) -> Template:
+        """Who will get which mail, with confirm and back: nothing changes on a GET."""
+        return await _action_page(
+            slug, registration_id, action, filters=_roster_filters(request.query_params)
+        )
+
+    @post("/roster/{registration_id:int}/{action:str}")
+    async def perform_action(
+        self,
+        request: Request[Any, Any, Any],
+        slug: PathLine,
+        registration_id: PathId,
+        action: PathLine,
+    ) -> Template | Redirect:
+        chosen = _roster_action(action)
+        form = await request.form()
+        filters = _roster_filters_posted(form)
+        exceed = form_text(form, "exceed_capacity") == "yes"
+        try:
+            done = await chosen.perform(slug, registration_id, utcnow(), exceed)
+        except DomainError as refused:
+            return await _action_page(
+                slug,
+                registration_id,
+                action,
+                filters=filters,
+                refusal=refused,
+                exceed=exceed,
+            )
+        message = gettext(DONE_MESSAGES[done.status]) % {"name": done.name}
+        return see_other(request, _roster_url(slug, filters, registration_id), {"message": message})
+
+    @get("/roster/add")
+    async def add_form(self, request: Request[Any, Any, Any], slug: PathLine) -> Template:
+        return await _add_page(slug, filters=_roster_filters(request.query_params))
+
+    @post("/roster/add")
+    async def add_person(
+        self, request: Request[Any, Any, Any], slug: PathLine
+    ) -> Template | Redirect:
+        """Someone on the roster with a seat (beyond capacity only when ticked) and a mail."""
+        return await _add(request, slug, walk_in=False)
+
+    @post("/roster/walk-in")
+    async def add_walk_in(
+        self, request: Request[Any, Any, Any], slug: PathLine
+    ) -> Template | Redirect:
+        """Someone at the door: added with a seat and checked in at once."""
+        return await _add(request, slug, walk_in=True)
+
+
+async def _action_page(
+    slug: str,
+    registration_id: int,
+    action: str,
+    *,
+    filters: dict[str, str],
+    refusal: DomainError | None = None,
+    exceed: bool = False,
+) -> Template:
+    spec = _roster_action(action)
+    event = await get_event(slug)
+    return Template(
+        template_name="attendance/roster_action.html",
+        context={
+            "event": event,
+            "person": await by_id(slug, registration_id),
+            "action": action,
+            "spec": spec,
+            "filters": filters,
+            "back": _roster_url(slug, filters, registration_id),
+            "refusal": refusal.translated() if refusal else None,
+            "full": refusal is not None and refusal.code == "event_full",
+            "exceed": exceed,
+        },
+        status_code=status_for(refusal) if refusal else 200,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _add(request: Request[Any, Any, Any], slug: str, *, walk_in: bool) -> Template | Redirect:
+    form = await request.form()
+    filters = _roster_filters_posted(form)
+    values = {
+        name: form_text(form, name).strip()
+        for name in ("name", "email", "organisation", "stakeholder_group", "role", "language")
+    }
+    values["language"] = values["language"] or "de"
+    person = ManualRegistration(
+        **values,  # type: ignore[arg-type]
+        consent=form_text(form, "consent") == "yes",
+        answers=form_answers(form, await questions_of((await get_event(slug)).id)),
+        exceed_capacity=form_text(form, "exceed_capacity") == "yes",
+    )
+    try:
+        if walk_in:
+            registration_id = (await services.walk_in(slug, person, now=utcnow())).registration_id
+        else:
+            registration_id = (
+                await add_by_organiser(slug, person, now=utcnow(), needs_seat=True)
+            ).registration_id
+    except ValidationFailed as failed:
+        return await _add_page(
+            slug, filters=filters, person=person, errors=failed.by_field(), status_code=400
+        )
+    except DomainError as refused:
+        # Full and already registered belong next to their fields; the rest above the form.
+        field = {"event_full": "exceed_capacity", "already_registered": "email"}.get(refused.code)
+        return await _add_page(
+            slug,
+            filters=filters,
+            person=person,
+            errors={field: refused.translated()} if field else {},
+            form_error=None if field else refused.translated(),
+            status_code=status_for(refused),
+        )
+    message = (
+        N_("%(name)s is registered and checked in; a mail is on its way.")
+        if walk_in
+        else DONE_MESSAGES["confirmed"]
+    )
+    return see_other(
+        request,
+        _roster_url(slug, filters, registration_id),
+        {"message": gettext(message) % {"name": person.name}},
+    )
+
+
+async def _add_page(
+    slug: str,
+    *,
+    filters: dict[str, str],
+    person: ManualRegistration | None = None,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    event = await get_event(slug)
+    return Template(
+        template_name="attendance/roster_add.html",
+        context={
+            "event": event,
+            "values": msgspec.structs.asdict(person) if person else {},
+            "errors": errors or {},
+            "form_error": form_error,
+            "filters": filters,
+            "back": _roster_url(slug, filters),
+            "questions": await questions_of(event.id),
+            "stakeholder_groups": STAKEHOLDER_GROUPS,
+        },
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def attendance_summary(event: EventView, *, now: datetime) -> AttendanceSummary:

@@ -317,12 +317,12 @@ class SelfServiceApiController(Controller):
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-def _form_text(form: Any, name: str) -> str:
+def form_text(form: Any, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
 
 
-def _form_answers(form: Any, questions: list[QuestionSpec]) -> dict[str, AnswerValue]:
+def form_answers(form: Any, questions: list[QuestionSpec]) -> dict[str, AnswerValue]:
     """Answers from form fields named answers.<key>; checkboxes repeat their name."""
     answers: dict[str, AnswerValue] = {}
     for question in questions:
@@ -330,11 +330,11 @@ def _form_answers(form: Any, questions: list[QuestionSpec]) -> dict[str, AnswerV
         if question.kind == "multiple_choice":
             answers[question.key] = [v for v in form.getall(name, []) if isinstance(v, str)]
         elif question.kind == "yes_no":
-            raw = _form_text(form, name)
+            raw = form_text(form, name)
             if raw in ("yes", "no"):
                 answers[question.key] = raw == "yes"
-        elif _form_text(form, name):
-            answers[question.key] = _form_text(form, name)
+        elif form_text(form, name):
+            answers[question.key] = form_text(form, name)
     return answers
 
 
@@ -409,14 +409,14 @@ class RegistrationPagesController(Controller):
         form = await request.form()
         questions = await question_service.questions_of(event.id)
         values: dict[str, Any] = {
-            name: _form_text(form, name)
+            name: form_text(form, name)
             for name in ("name", "email", "organisation", "stakeholder_group", "role", "notes")
         }
-        values["language"] = _form_text(form, "language") or "de"
-        values["consent"] = _form_text(form, "consent") == "yes"
-        values["answers"] = _form_answers(form, questions)
+        values["language"] = form_text(form, "language") or "de"
+        values["consent"] = form_text(form, "consent") == "yes"
+        values["answers"] = form_answers(form, questions)
         receipt_page = f"/events/{slug}/registered"
-        if _form_text(form, "website"):
+        if form_text(form, "website"):
             # A bot filled the invisible field: thank it, store nothing, and promise no mail.
             return see_other(request, receipt_page, {"mailed": False})
         try:
@@ -458,12 +458,12 @@ class RegistrationPagesController(Controller):
         form = await request.form()
         questions = await question_service.questions_of(registration.event)
         change = RegistrationChange(
-            name=_form_text(form, "name"),
-            organisation=_form_text(form, "organisation"),
-            role=_form_text(form, "role"),
-            notes=_form_text(form, "notes"),
-            answers=_form_answers(form, questions),
-            language=_form_text(form, "language") or registration.language,  # type: ignore[arg-type]
+            name=form_text(form, "name"),
+            organisation=form_text(form, "organisation"),
+            role=form_text(form, "role"),
+            notes=form_text(form, "notes"),
+            answers=form_answers(form, questions),
+            language=form_text(form, "language") or registration.language,  # type: ignore[arg-type]
         )
         try:
             await services.change_registration(token, change, now=utcnow())

@@ -706,3 +706,42 @@ async def move_up(slug: str, registration_id: int, *, now: datetime) -> Registra
                 }
             ).where(Registration.id == registration.id)
     return await by_id(slug, registration_id)
+
+
+async def promote(
+    slug: str, registration_id: int, *, now: datetime, exceed_capacity: bool = False
+) -> RegistrationView:
+    """The organiser gives a waitlisted person a seat now, out of turn.
+
+    A full event refuses unless the organiser says to go beyond capacity: the list's order
+    is first come, first served, so skipping it is a deliberate decision, never a default.
+    """
+    registration = await by_id(slug, registration_id)
+    async with write_transaction():
+        await lock_event(registration.event)
+        current = (
+            await Registration.select(Registration.status)
+            .where(Registration.id == registration.id)
+            .first()
+        )
+        if current is None or current["status"] != "waitlisted":
+            raise Conflict(
+                N_("only people on the waiting list can be given a seat"), code="not_waitlisted"
+            )
+        if not await _claim_seat(registration.event, beyond_capacity=exceed_capacity):
+            raise Conflict(N_("the event is fully booked"), code="event_full")
+        await Registration.update(
+            {
+                Registration.status: "confirmed",
+                Registration.waitlist_ticket: None,
+                Registration.updated_at: now,
+            }
+        ).where(Registration.id == registration.id)
+        await enqueue(
+            "registration_promoted",
+            event_id=registration.event,
+            registration_id=registration.id,
+            recipient=registration.email,
+            language=registration.language,
+        )
+    return await by_id(slug, registration_id)

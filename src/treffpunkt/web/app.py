@@ -58,6 +58,7 @@ from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_
 from treffpunkt.web.pages import front_door, health
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
 from treffpunkt.web.templating import template_config
+from treffpunkt.workspace.dashboard import DashboardController
 from treffpunkt.workspace.event_editor import (
     EventEditorController,
     QuestionEditorController,
@@ -222,6 +223,7 @@ def create_app() -> Litestar:
             MyAccountController,
             OrganiserAdminController,
             PasswordPagesController,
+            DashboardController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool, mail_worker, settled_heap],
