@@ -46,7 +46,11 @@ BROWSER_LOCALES = {"de": "de-DE", "en": "en-GB"}
 def page_in(
     browser: Any, language: str, *, javascript: bool = True, **options: Any
 ) -> Iterator[Any]:
-    """A fresh browser tab whose Accept-Language asks for `language` ("de" or "en")."""
+    """A fresh browser tab whose Accept-Language asks for `language` ("de" or "en").
+
+    Without JavaScript, Playwright's evaluate (and so axe) never returns: to check a page's
+    no-script behaviour with axe, block the page's own script with `page.route` instead.
+    """
     context = browser.new_context(
         locale=BROWSER_LOCALES[language], java_script_enabled=javascript, **options
     )

@@ -24,12 +24,11 @@ async def _programme() -> None:
         )
 
 
-@pytest.mark.parametrize("javascript", [True, False])
 def test_on_a_phone_the_first_event_title_shows_without_scrolling(
-    browser: Any, live_server: str, javascript: bool
+    browser: Any, live_server: str
 ) -> None:
     run_async(_programme())
-    with page_in(browser, "de", javascript=javascript, **PHONE) as page:
+    with page_in(browser, "de", **PHONE) as page:
         page.goto(f"{live_server}/events")
 
         first = page.locator("h2.event-title").first.bounding_box()
