@@ -382,3 +382,11 @@ def test_a_refused_registration_focuses_the_error_summary_whose_links_reach_thei
             assert page.locator(target).count() == 1, target
         page.locator(".error-summary a[href='#email']").click()
         assert page.evaluate("document.activeElement.id") == "email"
+
+
+def test_the_axe_check_fails_on_a_page_with_a_serious_violation(browser: Any) -> None:
+    with page_in(browser, "en") as page:
+        page.set_content('<html lang="en"><body><main><img src="/x.png"></main></body></html>')
+
+        with pytest.raises(AssertionError, match="image-alt"):
+            assert_accessible(page)
