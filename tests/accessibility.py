@@ -6,6 +6,8 @@ run through Playwright's evaluate, which the pages' Content-Security-Policy does
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any
 
@@ -35,3 +37,42 @@ def describe(violations: list[dict[str, Any]]) -> str:
 def assert_accessible(page: Any) -> None:
     violations = axe_violations(page)
     assert not violations, f"axe on {page.url}:\n{describe(violations)}"
+
+
+BROWSER_LOCALES = {"de": "de-DE", "en": "en-GB"}
+
+
+@contextmanager
+def page_in(
+    browser: Any, language: str, *, javascript: bool = True, **options: Any
+) -> Iterator[Any]:
+    """A fresh browser tab whose Accept-Language asks for `language` ("de" or "en").
+
+    Without JavaScript, Playwright's evaluate (and so axe) never returns: to check a page's
+    no-script behaviour with axe, block the page's own script with `page.route` instead.
+    """
+    context = browser.new_context(
+        locale=BROWSER_LOCALES[language], java_script_enabled=javascript, **options
+    )
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+    finally:
+        context.close()
+
+
+def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
+    """Through the login form, as a person would; the tab keeps the session."""
+    page.goto(f"{base_url}/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    with page.expect_navigation():
+        page.locator("#password").press("Enter")
+
+
+def assert_accessible_page(page: Any, url: str, language: str) -> None:
+    """Open `url`, check it answered in `language`, and run axe on it."""
+    page.goto(url)
+    assert page.locator("html").get_attribute("lang") == language
+    assert_accessible(page)

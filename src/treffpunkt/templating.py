@@ -11,13 +11,18 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from treffpunkt import i18n
-from treffpunkt.settings import LANGUAGES, TEMPLATES_DIR
+from treffpunkt.settings import LANGUAGES, TEMPLATES_DIR, get_settings
 
 
 def query_string(params: dict[str, Any], **changes: Any) -> str:
     """The query string for `params` with `changes` applied, leaving out empty values."""
     merged = {**params, **changes}
     return urlencode({k: v for k, v in merged.items() if v not in (None, "", False)})
+
+
+def site_url(path: str = "") -> str:
+    """An absolute address on this site (TREFFPUNKT_BASE_URL), for feeds, canonical and OG."""
+    return get_settings().base_url + path
 
 
 def build_environment() -> Environment:
@@ -38,6 +43,7 @@ def build_environment() -> Environment:
         format_day=i18n.format_day,
         format_short=i18n.format_short,
         query_string=query_string,
+        site_url=site_url,
     )
     return environment
 

@@ -101,7 +101,8 @@ async def test_login_with_a_wrong_password_answers_400_with_the_message(
 
     assert response.status_code == 400
     assert re.search(
-        rf'<p class="form-error" role="alert" id="login-error">{WRONG_LOGIN_DE}</p>', response.text
+        rf'<p class="form-error" role="alert" id="login-error"[^>]*>{WRONG_LOGIN_DE}</p>',
+        response.text,
     )
     assert SESSION_COOKIE not in client.cookies
 

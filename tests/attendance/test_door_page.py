@@ -169,6 +169,7 @@ async def test_door_form_with_a_code_shows_the_green_welcome_with_name_and_organ
     assert page.status_code == 200
     assert result(page.text) == {
         "outcome": "welcome",
+        "verdict": "Admitted",
         "message": "Welcome!",
         "name": "Anna Schmidt",
         "org": "Stadt Leipzig",
@@ -212,6 +213,7 @@ async def test_door_form_repeat_scan_shows_amber_already_checked_in(
         clock = format_clock(at.event.local(first))
     assert result(response.text) == {
         "outcome": "again",
+        "verdict": "Admitted before",
         "message": re.sub(r"\s+", " ", f"Already checked in at {clock}"),
         "name": "Anna Schmidt",
         "org": "Stadt Leipzig",
@@ -230,6 +232,7 @@ async def test_door_form_with_a_forged_code_shows_the_red_refusal(
     assert response.status_code == 422
     assert result(response.text) == {
         "outcome": "refused",
+        "verdict": "Not admitted",
         "message": "This is not a Treffpunkt ticket",
     }
     assert counters(response.text) == (0, 2)
@@ -245,6 +248,7 @@ async def test_door_form_with_a_waiting_persons_code_shows_the_red_refusal(
     assert response.status_code == 409
     assert result(response.text) == {
         "outcome": "refused",
+        "verdict": "Not admitted",
         "message": "This person is on the waiting list and has no seat",
     }
     assert await stored_check_in(at.clara) is None

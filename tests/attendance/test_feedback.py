@@ -464,7 +464,10 @@ async def test_an_invalid_rating_is_refused_with_the_message_at_the_field(
     response = await answer(client, at, "anna", {**ANSWERS["anna"], "venue": "7"})
 
     assert response.status_code == 422
-    assert '<fieldset aria-invalid="true" aria-describedby="answers-venue-error">' in response.text
+    assert (
+        '<fieldset id="answer-venue" tabindex="-1" aria-invalid="true" '
+        'aria-describedby="answers-venue-error">' in response.text
+    )
     assert (
         '<p class="field-error" id="answers-venue-error">must be a rating from 1 to 5</p>'
         in response.text

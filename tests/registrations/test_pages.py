@@ -849,7 +849,9 @@ async def test_invalid_registration_marks_only_the_broken_fields(
     page = Page(response.text)
     invalid = [e.attrs.get("name") for e in page.elements if e.attrs.get("aria-invalid")]
     assert invalid == ["name", "email"]
-    assert page.one("p", role="alert").text == "Bitte korrigieren Sie die markierten Felder."
+    assert page.one("h2", id="error-summary-title").text == (
+        "Bitte korrigieren Sie die markierten Felder."
+    )
 
 
 async def test_invalid_registration_keeps_every_typed_value(client: httpx.AsyncClient) -> None:
@@ -922,7 +924,7 @@ async def test_invalid_registration_shows_messages_in_english_when_asked(
         "consent": "consent to the privacy notice is required",
         "answers-diet": "is required",
     }
-    assert page.one("p", role="alert").text == "Please correct the marked fields."
+    assert page.one("h2", id="error-summary-title").text == "Please correct the marked fields."
 
 
 async def test_registering_an_address_registered_already_reads_exactly_like_a_new_registration(

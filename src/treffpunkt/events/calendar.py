@@ -130,11 +130,12 @@ def calendar_response(
     last_modified: datetime | None,
     filename: str | None = None,
     private: bool = False,
+    media_type: str = "text/calendar",
 ) -> Response[bytes]:
     headers = _validators(etag, last_modified, private=private)
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return Response(body, media_type="text/calendar", headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def not_modified(

@@ -639,3 +639,27 @@ async def sectors() -> list[Choice]:
 def copied_fields(event: EventView, **changes: Any) -> EventCreate:
     """The event's fields for a new event (a duplicate, a date of a series), with `changes`."""
     return msgspec.structs.replace(_as_create(event), **changes)
+
+
+async def recently_published(
+    query: CatalogueQuery, *, now: datetime, limit: int
+) -> list[EventView]:
+    """The catalogue's published events matching `query`, newest publication first."""
+    condition = And(_catalogue_filter(query, now), Event.status == "published")
+    rows = (
+        await Event.select()
+        .where(condition)
+        .order_by(Event.published_at, Event.id, ascending=False)
+        .limit(limit)
+    )
+    return await _views(rows)
+
+
+async def published_pages(*, ended_after: datetime, limit: int) -> list[dict[str, Any]]:
+    """Slug and last change of each published event that ended after `ended_after`."""
+    return list(
+        await Event.select(Event.slug, Event.updated_at)
+        .where((Event.status == "published") & (Event.ends_at > ended_after))
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+    )

@@ -14,6 +14,11 @@
   function show(answer) {
     result.className = "door-result door-" + answer.outcome;
     result.replaceChildren();
+    // The verdict in words, never by colour alone (green, amber, red).
+    const verdict = document.createElement("p");
+    verdict.className = "door-verdict";
+    verdict.textContent = door.dataset["verdict" + answer.outcome[0].toUpperCase() + answer.outcome.slice(1)];
+    result.append(verdict);
     const message = document.createElement("p");
     message.className = "door-message";
     if (answer.link) {

@@ -43,6 +43,7 @@ from treffpunkt.attendance.controllers import (
 from treffpunkt.attendance.report_views import ReportsController
 from treffpunkt.db import connection_pool
 from treffpunkt.events.controllers import EventPagesController, catalogue_feed
+from treffpunkt.events.syndication import events_feed, robots_txt, sitemap_xml
 from treffpunkt.notifications.worker import run_worker
 from treffpunkt.registrations.controllers import (
     EventChangeApiController,
@@ -53,7 +54,7 @@ from treffpunkt.registrations.controllers import (
 from treffpunkt.settings import STATIC_DIR, Settings, get_settings
 from treffpunkt.signing import derived_key
 from treffpunkt.web.auth import OrganiserAuthentication
-from treffpunkt.web.errors import EXCEPTION_HANDLERS, SECURITY_HEADERS, route_template
+from treffpunkt.web.errors import EXCEPTION_HANDLERS, route_template, security_headers
 from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_language
 from treffpunkt.web.pages import front_door, health
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
@@ -201,6 +202,9 @@ def create_app() -> Litestar:
             EventChangeApiController,
             EventPagesController,
             catalogue_feed,
+            events_feed,
+            sitemap_xml,
+            robots_txt,
             TicketController,
             CheckInApiController,
             CheckInPagesController,
@@ -243,7 +247,9 @@ def create_app() -> Litestar:
         ),
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
-        response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
+        response_headers=[
+            ResponseHeader(name=k, value=v) for k, v in security_headers(settings.base_url).items()
+        ],
         plugins=[_logging(settings)],
         openapi_config=OpenAPIConfig(
             title="Treffpunkt API",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import structlog
@@ -29,19 +30,37 @@ from treffpunkt.errors import (
 from treffpunkt.i18n import current_language
 from treffpunkt.i18n import gettext as _
 from treffpunkt.inputs import MULTI_LINE, SINGLE_LINE
+from treffpunkt.settings import get_settings
 from treffpunkt.web.language import request_language
 
 PROBLEM_JSON = "application/problem+json"
 logger = structlog.get_logger("treffpunkt")
 # Sent with every answer; error answers are built here and do not pass the app's headers.
+# No 'unsafe-inline' anywhere: pages carry no inline script or style, only /static/ files.
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'"
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
     ),
 }
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+@cache
+def security_headers(base_url: str) -> dict[str, str]:
+    """SECURITY_HEADERS, plus HSTS when the site is served over https (never on plain http,
+    where it would be ignored at best and lock a development host out at worst)."""
+    if base_url.startswith("https://"):
+        return {**SECURITY_HEADERS, "Strict-Transport-Security": HSTS}
+    return SECURITY_HEADERS
+
+
+def _headers() -> dict[str, str]:
+    return security_headers(get_settings().base_url)
+
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     ValidationFailed: 422,
@@ -84,7 +103,7 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
-MACHINE_SUFFIXES = (".ics", ".png", ".svg", ".csv", ".json")
+MACHINE_SUFFIXES = (".ics", ".png", ".svg", ".csv", ".json", ".atom", ".xml", ".txt")
 
 
 def is_for_programs(request: Request[Any, Any, Any]) -> bool:
@@ -126,7 +145,7 @@ def problem(
         body,
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers={**SECURITY_HEADERS, **(headers or {})},
+        headers={**_headers(), **(headers or {})},
     )
 
 
@@ -151,7 +170,7 @@ def error_page(
         context={"status": status, "detail": detail},
         status_code=status,
         media_type=MediaType.HTML,
-        headers=SECURITY_HEADERS,
+        headers=_headers(),
     )
 
 
