@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 
@@ -106,7 +106,12 @@ def format_day(moment: datetime) -> str:
 
 
 def format_short(moment: datetime) -> str:
-    return format_datetime(moment, "medium", locale=current_language.get())
+    """Date and clock time to the minute: seconds mean nothing to people planning a day."""
+    locale = current_language.get()
+    pattern = str(get_datetime_format("medium", locale=locale))
+    return pattern.format(
+        format_time(moment, "short", locale=locale), format_date(moment, "medium", locale=locale)
+    )
 
 
 def format_clock(moment: datetime) -> str:
