@@ -51,15 +51,19 @@ run: install ## Migrate, load demo data and serve on http://127.0.0.1:8000 (SQLi
 	@echo
 	$(BIN)/treffpunkt serve --host $(HOST) --port $(PORT)
 
+.PHONY: screenshots
+screenshots: install ## Retake the README's screenshots from the demo data (needs Debian's chromium)
+	$(BIN)/python docs/screenshots.py
+
 .PHONY: lint
 lint: $(STAMP) ## ruff lint and format check
-	$(BIN)/ruff check src tests bench piccolo_conf.py hatch_build.py
-	$(BIN)/ruff format --check src tests bench piccolo_conf.py hatch_build.py
+	$(BIN)/ruff check src tests bench docs piccolo_conf.py hatch_build.py
+	$(BIN)/ruff format --check src tests bench docs piccolo_conf.py hatch_build.py
 
 .PHONY: format
 format: $(STAMP) ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench piccolo_conf.py hatch_build.py
-	$(BIN)/ruff format src tests bench piccolo_conf.py hatch_build.py
+	$(BIN)/ruff check --fix src tests bench docs piccolo_conf.py hatch_build.py
+	$(BIN)/ruff format src tests bench docs piccolo_conf.py hatch_build.py
 
 .PHONY: typecheck
 typecheck: $(STAMP) ## mypy (strict) on src/
