@@ -172,6 +172,13 @@ def register_in_public(
     page.context.close()
 
 
+def assert_cells_fill_the_row(row: Any) -> None:
+    """Each cell is as tall as its row, so that the row's lines run straight across the table."""
+    row_height = row.bounding_box()["height"]
+    for cell in row.locator("td").all():
+        assert cell.bounding_box()["height"] == pytest.approx(row_height, abs=1)
+
+
 def status_of(email: str) -> str:
     async def read() -> str:
         row = (
@@ -368,6 +375,8 @@ def test_an_organisers_season_from_draft_to_cancellation_in_the_browser(
         )
     )
     assert run_async(stored_check_in(id_of("maria@example.org"))) is not None
+    for row in page.locator("table.roster tbody tr").all():
+        assert_cells_fill_the_row(row)
     steps.check(page, "walked-in")
 
     # 6. Cancelled with a reason, after the preview; everyone's cancellation is queued.
