@@ -32,9 +32,10 @@ from tests.notifications.helpers import (
     text_of,
     vevent_of,
 )
-from treffpunkt.events.services import get_event
+from treffpunkt.events.services import EventView, get_event
 from treffpunkt.i18n import format_span, language
 from treffpunkt.notifications.worker import drain
+from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
 
@@ -179,6 +180,44 @@ def assert_cells_fill_the_row(row: Any) -> None:
         assert cell.bounding_box()["height"] == pytest.approx(row_height, abs=1)
 
 
+def assert_every_field_kept(event: EventView, season: Season) -> None:
+    """The published event holds what the form was given, field by field."""
+    assert event.status == "published"
+    assert (event.title, event.summary, event.description) == (
+        TITLE,
+        "Wie Kommunen ihre Wärmeplanung beginnen",
+        "Erste Zeile\nZweite Zeile",
+    )
+    assert (event.kind, event.format, set(event.sectors)) == (
+        "workshop",
+        "hybrid",
+        {"energy", "administration"},
+    )
+    assert (event.region, event.locality, event.online_url) == (
+        "DE-SN",
+        "Landkreis Görlitz",
+        "https://meet.example.org/waerme",
+    )
+    assert event.venue is not None
+    assert (event.venue.name, event.venue.street, event.venue.postal_code, event.venue.city) == (
+        "Rathaus",
+        "Untermarkt 6",
+        "02826",
+        "Görlitz",
+    )
+    assert (event.timezone, event.starts_at, event.ends_at) == (
+        "Europe/Berlin",
+        season.first_start,
+        season.first_start + timedelta(hours=3),
+    )
+    assert (event.capacity, event.waitlist, event.requires_approval) == (1, True, True)
+    assert (event.registration_opens_at, event.registration_closes_at) == (None, season.closes)
+    assert (event.contact_name, event.contact_email) == (
+        "Petra Orga",
+        "petra.orga@landkreis.example",
+    )
+
+
 def status_of(email: str) -> str:
     async def read() -> str:
         row = (
@@ -251,13 +290,12 @@ def test_an_organisers_season_from_draft_to_cancellation_in_the_browser(
     )
     steps.check(page, "published")
     event = run_async(get_event(slug))
-    assert (event.status, event.capacity, event.waitlist, event.requires_approval) == (
-        "published",
-        1,
-        True,
-        True,
-    )
-    assert set(event.sectors) == {"administration", "energy"}
+    assert_every_field_kept(event, season)
+    questions = run_async(questions_of(event.id))
+    assert [(q.label, q.kind, q.required) for q in questions] == [
+        ("Ihr Thema", "long_text", True),
+        ("Essen", "single_choice", False),
+    ]
 
     # 2. Two people register on the public page; the dashboard and the roster show them.
     register_in_public(browser, live_server, slug, lena, steps)
