@@ -24,7 +24,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import free_port
-from tests.notifications.conftest import Sink
+from tests.mail_sink import Sink
 from tests.notifications.helpers import MAIL_FROM, SCHEDULE, WHEN_DE, text_of
 from treffpunkt.settings import PROJECT_ROOT
 

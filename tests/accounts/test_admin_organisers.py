@@ -19,7 +19,7 @@ from tests.accounts.helpers import (
     set_password_via,
     submit,
 )
-from tests.notifications.conftest import Sink
+from tests.mail_sink import Sink
 from tests.notifications.helpers import html_of, text_of
 from tests.sessions import sign_in
 from treffpunkt.accounts import account_pages

@@ -17,7 +17,7 @@ import pytest
 from tests import factories
 from tests.accessibility import assert_accessible
 from tests.conftest import run_async
-from tests.notifications.conftest import Sink, free_port
+from tests.mail_sink import Sink, free_port
 from tests.notifications.helpers import text_of
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.notifications.worker import BatchResult, drain

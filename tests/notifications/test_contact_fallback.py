@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.notifications.conftest import Sink
+from tests.mail_sink import Sink
 from tests.notifications.helpers import SCHEDULE, sign_up, text_of, vevent_of
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.events.tables import Event

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.notifications.conftest import Sink
+from tests.mail_sink import Sink
 from tests.notifications.helpers import SCHEDULE, make_due, outbox_rows, sign_up
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.notifications import worker

@@ -9,7 +9,8 @@ import icalendar
 import pytest
 
 from tests import factories
-from tests.notifications.conftest import Confirmed, Sink
+from tests.mail_sink import Sink
+from tests.notifications.conftest import Confirmed
 from tests.notifications.helpers import (
     BASE_URL,
     SCHEDULE,

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from tests import factories
-from tests.notifications.conftest import Sink
+from tests.mail_sink import Sink
 from tests.notifications.helpers import (
     SCHEDULE,
     WHEN_DE,

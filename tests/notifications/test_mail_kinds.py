@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.notifications.conftest import Sink
+from tests.mail_sink import Sink
 from tests.notifications.helpers import (
     CONTACT,
     PLACE,

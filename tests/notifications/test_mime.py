@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests import factories
-from tests.notifications.conftest import Confirmed, Sink
+from tests.mail_sink import Sink
+from tests.notifications.conftest import Confirmed
 from tests.notifications.helpers import (
     MAIL_FROM,
     SCHEDULE,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests import factories
-from tests.notifications.conftest import Sink
+from tests.mail_sink import Sink
 from tests.notifications.helpers import SCHEDULE, Clock, make_due, outbox_rows, sign_up
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow

@@ -3,32 +3,16 @@ preview, cancel with a reason via the preview, and read the mail log; axe on eve
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import factories
-from tests.accessibility import assert_accessible
+from tests.browsing import checked, plural, signed_in, words
 from tests.conftest import run_async
 from tests.notifications.helpers import sign_up
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.events.services import EventView, get_event
-from treffpunkt.i18n import gettext, language, ngettext
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-LOCALES = {"de": "de-DE", "en": "en-GB"}
-
-
-def words(code: str, message: str, **params: Any) -> str:
-    """What the page says in that language (the catalogues' own test checks the German)."""
-    with language(code):
-        return gettext(message) % params if params else gettext(message)
-
-
-def plural(code: str, singular: str, plural_form: str, n: int) -> str:
-    with language(code):
-        return ngettext(singular, plural_form, n) % {"num": n}
 
 
 async def draft() -> tuple[CurrentOrganiser, EventView]:
@@ -41,24 +25,6 @@ async def two_people(slug: str) -> None:
     await sign_up(slug, "ben@example.org", language="en")
 
 
-def signed_in_page(browser: Any, live_server: str, who: CurrentOrganiser, code: str) -> Any:
-    page = browser.new_context(locale=LOCALES[code]).new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server}/login")
-    page.get_by_label(words(code, "Email address")).fill(who.email)
-    page.get_by_label(words(code, "Password")).fill(factories.PASSWORD)
-    page.get_by_label(words(code, "Password")).press("Enter")
-    page.wait_for_url(f"{live_server}/organiser")
-    return page
-
-
-def checked(page: Any, name: str) -> None:
-    """axe on the page as it stands, and a screenshot of it to look at."""
-    assert_accessible(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("code", ["de", "en"])
 def test_an_organiser_publishes_writes_to_everyone_cancels_and_reads_the_mail_log(
@@ -67,7 +33,7 @@ def test_an_organiser_publishes_writes_to_everyone_cancels_and_reads_the_mail_lo
     from playwright.sync_api import expect
 
     owner, event = run_async(draft())
-    page = signed_in_page(browser, live_server, owner, code)
+    page = signed_in(browser, live_server, owner, code)
     hub = f"{live_server}/organiser/events/{event.slug}"
 
     page.goto(hub)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.notifications.conftest import Sink, free_port
+from tests.mail_sink import Sink, free_port
 from tests.notifications.helpers import sign_up
 from tests.sessions import sign_in
 from treffpunkt.accounts.services import CurrentOrganiser
