@@ -108,7 +108,9 @@ async def csrf(client: httpx.AsyncClient, page: str) -> str:
     return hidden_value((await client.get(page, headers=ENGLISH)).text, "_csrf_token")
 
 
-async def post(client: httpx.AsyncClient, at: Roster, path: str, **fields: Any) -> httpx.Response:
+async def post(
+    client: httpx.AsyncClient, at: Roster, path: str, /, **fields: Any
+) -> httpx.Response:
     """A form post as the page sends it, CSRF token and all."""
     token = await csrf(client, at.url)
     return await client.post(path, data={"_csrf_token": token, **fields}, headers=ENGLISH)
@@ -493,6 +495,50 @@ async def test_a_walk_in_at_a_full_event_is_refused_unless_exceed_is_ticked(
     assert response.status_code == 409
     assert 'id="exceed_capacity-error"' in response.text
     assert not await Registration.exists().where(Registration.email == "maria@example.org")
+
+
+async def test_the_door_offers_a_walk_in_for_someone_not_registered(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await full_event(client)
+    door = f"/organiser/events/{at.event.slug}/check-in"
+
+    page = await client.get(door, headers=ENGLISH)
+    form = await client.get(f"{at.url}/add?at=door", headers=ENGLISH)
+
+    assert f'href="{at.url}/add?at=door"' in page.text
+    assert '<input type="hidden" name="at" value="door">' in form.text
+    assert f'href="{door}">Back to the door</a>' in form.text
+    assert "Add to the roster" not in form.text
+
+
+async def test_a_walk_in_at_the_door_goes_back_to_the_door_saying_welcome(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await full_event(client)
+    door = f"/organiser/events/{at.event.slug}/check-in"
+
+    response = await post(
+        client, at, f"{at.url}/walk-in", **person_fields(at="door", exceed_capacity="yes")
+    )
+
+    row = await added("maria@example.org")
+    assert response.status_code == 303
+    assert response.headers["location"] == door
+    assert await stored_check_in(row["id"]) is not None
+    shown = text((await client.get(door, headers=ENGLISH)).text)
+    assert "Welcome! Maria Muster Landkreis Meißen" in shown
+
+
+async def test_a_refused_walk_in_at_the_door_stays_a_door_walk_in(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await full_event(client)
+
+    response = await post(client, at, f"{at.url}/walk-in", **person_fields(at="door"))
+
+    assert response.status_code == 409
+    assert '<input type="hidden" name="at" value="door">' in response.text
 
 
 async def test_another_organiser_may_not_add_to_the_roster(client: httpx.AsyncClient) -> None:

@@ -442,7 +442,12 @@ class RosterPagesController(Controller):
 
     @get("/roster/add")
     async def add_form(self, request: Request[Any, Any, Any], slug: PathLine) -> Template:
-        return await _add_page(slug, filters=_roster_filters(request.query_params))
+        """The form to add someone; from the door (`?at=door`) it checks them in and goes back."""
+        return await _add_page(
+            slug,
+            filters=_roster_filters(request.query_params),
+            at_door=request.query_params.get("at") == "door",
+        )
 
     @post("/roster/add")
     async def add_person(
@@ -491,6 +496,7 @@ async def _action_page(
 async def _add(request: Request[Any, Any, Any], slug: str, *, walk_in: bool) -> Template | Redirect:
     form = await request.form()
     filters = _roster_filters_posted(form)
+    at_door = walk_in and form_text(form, "at") == "door"
     values = {
         name: form_text(form, name).strip()
         for name in ("name", "email", "organisation", "stakeholder_group", "role", "language")
@@ -511,7 +517,12 @@ async def _add(request: Request[Any, Any, Any], slug: str, *, walk_in: bool) -> 
             ).registration_id
     except ValidationFailed as failed:
         return await _add_page(
-            slug, filters=filters, person=person, errors=failed.by_field(), status_code=400
+            slug,
+            filters=filters,
+            person=person,
+            errors=failed.by_field(),
+            status_code=400,
+            at_door=at_door,
         )
     except DomainError as refused:
         # Full and already registered belong next to their fields; the rest above the form.
@@ -523,6 +534,14 @@ async def _add(request: Request[Any, Any, Any], slug: str, *, walk_in: bool) -> 
             errors={field: refused.translated()} if field else {},
             form_error=None if field else refused.translated(),
             status_code=status_for(refused),
+            at_door=at_door,
+        )
+    if at_door:
+        welcome = {"outcome": "welcome", "name": person.name, "organisation": person.organisation}
+        return see_other(
+            request,
+            f"/organiser/events/{slug}/check-in",
+            {**welcome, "message": gettext("Welcome!")},
         )
     message = (
         N_("%(name)s is registered and checked in; a mail is on its way.")
@@ -544,6 +563,7 @@ async def _add_page(
     errors: dict[str, str] | None = None,
     form_error: str | None = None,
     status_code: int = 200,
+    at_door: bool = False,
 ) -> Template:
     event = await get_event(slug)
     return Template(
@@ -554,7 +574,8 @@ async def _add_page(
             "errors": errors or {},
             "form_error": form_error,
             "filters": filters,
-            "back": _roster_url(slug, filters),
+            "back": f"/organiser/events/{slug}/check-in" if at_door else _roster_url(slug, filters),
+            "at_door": at_door,
             "questions": await questions_of(event.id),
             "stakeholder_groups": STAKEHOLDER_GROUPS,
         },
