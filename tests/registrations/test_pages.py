@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from babel.dates import format_datetime
 
 from tests import factories
 from treffpunkt.events.services import EventView
 from treffpunkt.events.tables import Event
+from treffpunkt.i18n import format_short, language
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations import services
 from treffpunkt.registrations.event_changes import cancel_and_notify
@@ -535,7 +535,9 @@ async def test_event_page_before_registration_opens_says_when_it_opens_instead_o
     response = await client.get(f"/events/{event.slug}")
 
     page = Page(response.text)
-    when = format_datetime(opens.astimezone(ZoneInfo("Europe/Berlin")), "medium", locale="de")
+    with language("de"):
+        when = format_short(opens.astimezone(ZoneInfo("Europe/Berlin")))
+    assert when == opens.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y, %H:%M")
     assert response.status_code == 200
     assert not page.has_form(f"/events/{event.slug}/register")
     assert page.by_id("register").text == f"Anmeldung Die Anmeldung beginnt am {when}."
