@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from piccolo.query.functions.aggregate import Max
+
 from treffpunkt.attendance.codes import check_in_code
 from treffpunkt.db import DB, write_transaction
 from treffpunkt.events.services import get_event
@@ -56,6 +58,8 @@ async def preview_mail(
         raise RuntimeError("a preview undoes its transaction: call it outside any other")
     try:
         async with write_transaction():
+            # Only what this change queues: earlier mail of the kind may still wait its turn.
+            before = await OutboxMessage.select(Max(OutboxMessage.id, alias="last")).first()
             await change()
             event = await get_event(slug)
             rows = (
@@ -64,6 +68,7 @@ async def preview_mail(
                     (OutboxMessage.event == event.id)
                     & (OutboxMessage.kind == kind)
                     & (OutboxMessage.status == "pending")
+                    & (OutboxMessage.id > ((before or {}).get("last") or 0))
                 )
                 .order_by(OutboxMessage.id)
             )
