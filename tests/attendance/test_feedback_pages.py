@@ -48,7 +48,9 @@ async def event(client: httpx.AsyncClient) -> EventView:
     return await factories.event(await signed_in_owner(client))
 
 
-async def finished_event(owner: CurrentOrganiser, *, came: tuple[str, ...]) -> EventView:
+async def finished_event(
+    owner: CurrentOrganiser, *, came: tuple[str, ...], questions: bool = True
+) -> EventView:
     """An event that is over: Anna, Ben and Cem had seats; those in `came` were checked in."""
     event = await factories.event(owner)
     for name in ("anna", "ben", "cem"):
@@ -57,7 +59,8 @@ async def finished_event(owner: CurrentOrganiser, *, came: tuple[str, ...]) -> E
             await check_in_by_id(
                 event.slug, outcome.registration_id, now=event.starts_at + timedelta(minutes=5)
             )
-    await replace_feedback_questions(event, [OVERALL, VENUE, COMMENTS])
+    if questions:
+        await replace_feedback_questions(event, [OVERALL, VENUE, COMMENTS])
     await move_event_into_the_past(event.slug)
     return await get_event(event.slug)
 
