@@ -23,13 +23,14 @@ from treffpunkt.registrations.tables import Registration
 MIN_QUESTIONS, MAX_QUESTIONS = 3, 5
 RATINGS = range(1, 6)
 TEXT_LIMIT = 2_000
+FeedbackKind = Literal["rating", "text"]
 
 
 class FeedbackQuestionSpec(Struct, kw_only=True, forbid_unknown_fields=True):
     """A rating from 1 (poor) to 5 (excellent), or free text."""
 
     key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
-    kind: Literal["rating", "text"]
+    kind: FeedbackKind
     label: Annotated[Line, Meta(min_length=1, max_length=300)]
     required: bool = False
 

@@ -14,19 +14,25 @@ from litestar.response import Redirect, Template
 
 from treffpunkt.attendance import feedback, services
 from treffpunkt.attendance.controllers import attendance_summary
-from treffpunkt.attendance.feedback import MAX_QUESTIONS, MIN_QUESTIONS, FeedbackQuestionSpec
+from treffpunkt.attendance.feedback import (
+    MAX_QUESTIONS,
+    MIN_QUESTIONS,
+    FeedbackKind,
+    FeedbackQuestionSpec,
+)
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import Conflict, ValidationFailed
 from treffpunkt.events.services import EventView, get_event
 from treffpunkt.i18n import current_language
 from treffpunkt.inputs import PathLine
 from treffpunkt.notifications.previews import preview_mail
+from treffpunkt.registrations.controllers import form_text
 from treffpunkt.web.auth import manages_event
 from treffpunkt.web.prg import outcome_for, see_other
 from treffpunkt.workspace import question_form
 from treffpunkt.workspace.question_form import Row
 
-KINDS = ("rating", "text")
+KINDS: tuple[str, ...] = FeedbackKind.__args__  # type: ignore[attr-defined]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -46,11 +52,6 @@ def _row_of(question: FeedbackQuestionSpec) -> Row:
 
 def _payload(row: Row) -> dict[str, Any]:
     return {"kind": row["kind"], "label": row["label"].strip(), "required": row["required"]}
-
-
-def _text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def _results_path(slug: str) -> str:
@@ -161,7 +162,7 @@ class FeedbackOrganiserPagesController(Controller):
         event = await get_event(slug)
         rows = question_form.submitted_rows(form)
         rearranged = question_form.rearranged(
-            rows, _text(form, "action"), blank=_blank_row, limit=MAX_QUESTIONS
+            rows, form_text(form, "action"), blank=_blank_row, limit=MAX_QUESTIONS
         )
         if rearranged is not None:
             return await _questions_page(event, rearranged)
