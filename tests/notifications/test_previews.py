@@ -199,3 +199,21 @@ async def test_a_preview_blanks_the_recipients_secret_link_and_check_in_code() -
     assert "/registrations/…" in preview.text
     assert token not in preview.text
     assert code not in preview.text
+
+
+async def test_a_second_edit_within_the_minute_previews_the_merged_update_for_everyone() -> None:
+    event = await event_with("anna@example.org", "ben@example.org")
+    await update_and_notify(event.slug, MOVED, now=utcnow())
+
+    preview = await preview_mail(
+        event.slug,
+        "event_updated",
+        lambda: update_and_notify(
+            event.slug, EventUpdate(venue=Venue(name="Kulturpalast", city="Dresden")), now=utcnow()
+        ),
+        language="de",
+        now=utcnow(),
+    )
+
+    assert preview is not None
+    assert preview.recipients == 2

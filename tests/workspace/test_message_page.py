@@ -139,3 +139,15 @@ async def test_an_organiser_who_does_not_manage_the_event_may_not_write_to_its_p
     response = await client.get(page_url(event), headers=ENGLISH)
 
     assert response.status_code == 403
+
+
+async def test_the_preview_counts_only_the_new_message_while_an_earlier_one_still_waits(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await event_with_people(await owner_signed_in(client))
+    await send_form(client, event, f"{page_url(event)}/send", {"subject": "Alt", "body": "Früher"})
+
+    response = await send_form(client, event, page_url(event), MESSAGE)
+
+    assert "2 people will get this mail." in response.text
+    assert re.search(r'id="preview-subject">\s*Parken\s*<', response.text)

@@ -635,6 +635,8 @@ class AfterTheEventApiController(Controller):
 
 
 class FeedbackPagesController(Controller):
+    """The feedback form attendees reach from their thank-you mail."""
+
     include_in_schema = False
 
     @get("/feedback/{token:str}")
@@ -661,20 +663,6 @@ class FeedbackPagesController(Controller):
                 token, registration, refusal=refused.translated(), status_code=409
             )
         return see_other(request, f"/feedback/{token}", {"thanked": True})
-
-    @get("/organiser/events/{slug:str}/feedback", guards=[manages_event])
-    async def results_page(self, slug: PathLine) -> Template:
-        event = await get_event(slug)
-        responses, questions = await feedback.feedback_results(event.id)
-        return Template(
-            template_name="attendance/feedback_results.html",
-            context={
-                "event": event,
-                "responses": responses,
-                "results": questions,
-                "summary": await attendance_summary(event, now=utcnow()),
-            },
-        )
 
 
 async def _feedback_page(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
+from piccolo.columns.combination import And
 
 from treffpunkt.attendance.tables import FeedbackQuestion, FeedbackResponse
 from treffpunkt.db import write_transaction
@@ -22,13 +23,14 @@ from treffpunkt.registrations.tables import Registration
 MIN_QUESTIONS, MAX_QUESTIONS = 3, 5
 RATINGS = range(1, 6)
 TEXT_LIMIT = 2_000
+FeedbackKind = Literal["rating", "text"]
 
 
 class FeedbackQuestionSpec(Struct, kw_only=True, forbid_unknown_fields=True):
     """A rating from 1 (poor) to 5 (excellent), or free text."""
 
     key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
-    kind: Literal["rating", "text"]
+    kind: FeedbackKind
     label: Annotated[Line, Meta(min_length=1, max_length=300)]
     required: bool = False
 
@@ -94,6 +96,22 @@ async def replace_feedback_questions(
     return await feedback_questions(event.id)
 
 
+def _came_and_not_thanked(event_id: int) -> And:
+    thanked = OutboxMessage.select(OutboxMessage.registration).where(
+        (OutboxMessage.event == event_id) & (OutboxMessage.kind == "thank_you")
+    )
+    return (
+        (Registration.event == event_id)
+        & Registration.checked_in_at.is_not_null()
+        & Registration.id.not_in(thanked)
+    )
+
+
+async def people_to_thank(event_id: int) -> int:
+    """How many who came have no thank-you yet: the pages offer thanking only when some do."""
+    return int(await Registration.count().where(_came_and_not_thanked(event_id)))
+
+
 async def thank_attendees(event: EventView, *, now: datetime) -> int:
     """A thank-you with the feedback link to everyone who came, once each; how many."""
     if not event.is_finished(now):
@@ -101,16 +119,9 @@ async def thank_attendees(event: EventView, *, now: datetime) -> int:
     async with write_transaction():
         # Under the event's lock: two clicks at once must not thank anyone twice.
         await lock_event(event.id)
-        thanked = OutboxMessage.select(OutboxMessage.registration).where(
-            (OutboxMessage.event == event.id) & (OutboxMessage.kind == "thank_you")
-        )
         rows = await Registration.select(
             Registration.id, Registration.email, Registration.language
-        ).where(
-            (Registration.event == event.id)
-            & Registration.checked_in_at.is_not_null()
-            & Registration.id.not_in(thanked)
-        )
+        ).where(_came_and_not_thanked(event.id))
         await enqueue_to_registrations("thank_you", event_id=event.id, rows=rows, payload=None)
     return len(rows)
 

@@ -56,17 +56,26 @@ async def preview_mail(
         raise RuntimeError("a preview undoes its transaction: call it outside any other")
     try:
         async with write_transaction():
-            await change()
             event = await get_event(slug)
-            rows = (
-                await OutboxMessage.select()
-                .where(
-                    (OutboxMessage.event == event.id)
-                    & (OutboxMessage.kind == kind)
-                    & (OutboxMessage.status == "pending")
-                )
-                .order_by(OutboxMessage.id)
+            pending = (
+                (OutboxMessage.event == event.id)
+                & (OutboxMessage.kind == kind)
+                & (OutboxMessage.status == "pending")
             )
+            # Only what this change queues or merges into a waiting mail (a merged update is
+            # postponed): other mail of the kind may still be waiting its turn, untouched.
+            waiting = {
+                (row["id"], row["next_attempt_at"])
+                for row in await OutboxMessage.select(
+                    OutboxMessage.id, OutboxMessage.next_attempt_at
+                ).where(pending)
+            }
+            await change()
+            rows = [
+                row
+                for row in await OutboxMessage.select().where(pending).order_by(OutboxMessage.id)
+                if (row["id"], row["next_attempt_at"]) not in waiting
+            ]
             raise _RolledBack(await _first_rendered(rows, language=language, now=now))
     except _RolledBack as undone:
         return undone.preview

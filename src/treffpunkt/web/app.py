@@ -40,6 +40,7 @@ from treffpunkt.attendance.controllers import (
     RosterPagesController,
     TicketController,
 )
+from treffpunkt.attendance.feedback_pages import FeedbackOrganiserPagesController
 from treffpunkt.attendance.report_views import ReportsController
 from treffpunkt.db import connection_pool
 from treffpunkt.events.controllers import EventPagesController, catalogue_feed
@@ -211,6 +212,7 @@ def create_app() -> Litestar:
             RosterPagesController,
             AfterTheEventApiController,
             FeedbackPagesController,
+            FeedbackOrganiserPagesController,
             ReportsController,
             OrganiserMessageController,
             MailboxController,

@@ -17,6 +17,7 @@ from msgspec import Meta, Struct
 from piccolo.query.functions.aggregate import Count
 
 from treffpunkt.accounts.services import organiser_by_id
+from treffpunkt.attendance.feedback import people_to_thank
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import Conflict, NotFound, ValidationFailed
 from treffpunkt.events import services as events
@@ -40,6 +41,7 @@ class Hub:
     pending: int
     checked_in: int
     finished: bool
+    to_thank: int
 
 
 async def hub(slug: str, *, now: datetime) -> Hub:
@@ -56,6 +58,7 @@ async def hub(slug: str, *, now: datetime) -> Hub:
     )
     by_status = {row["status"]: row for row in rows}
     owner = await organiser_by_id(event.owner)
+    finished = event.is_finished(now)
     return Hub(
         event=event,
         owner_email=owner.email if owner else "",
@@ -63,7 +66,8 @@ async def hub(slug: str, *, now: datetime) -> Hub:
         waitlisted=int(by_status.get("waitlisted", {}).get("people", 0)),
         pending=int(by_status.get("pending", {}).get("people", 0)),
         checked_in=int(by_status.get("confirmed", {}).get("checked_in", 0)),
-        finished=event.is_finished(now),
+        finished=finished,
+        to_thank=await people_to_thank(event.id) if finished else 0,
     )
 
 

@@ -1,13 +1,18 @@
-"""The custom questions editor's rows: read from the form, moved, and turned into QuestionSpecs.
+"""The questions editors' rows: read from the form, moved, and turned into the API's Structs.
 
 Without JavaScript the page edits a list by re-rendering it: "add another", up, down and
 remove are submit buttons that come back with the rows changed, and only "save" stores them.
+The custom registration questions and the feedback questions share these rows; each editor
+names its blank row, its limit and the Struct a row becomes.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from msgspec import Struct
 
 from treffpunkt.errors import ErrorCollector, ValidationFailed
 from treffpunkt.registrations.schemas import QuestionSpec
@@ -15,6 +20,7 @@ from treffpunkt.text import slugify
 from treffpunkt.workspace.event_form import decoded
 
 Row = dict[str, Any]
+S = TypeVar("S", bound=Struct)
 MAX_ROWS = 50
 BLANK_ROWS = 1
 ROW_FIELDS = ("key", "label", "kind", "help_text", "options")
@@ -43,8 +49,14 @@ def row_of(question: QuestionSpec) -> Row:
     }
 
 
-def with_blanks(rows: list[Row], blanks: int = BLANK_ROWS) -> list[Row]:
-    return rows + [blank_row() for _ in range(min(blanks, MAX_ROWS - len(rows)))]
+def with_blanks(
+    rows: list[Row],
+    blanks: int = BLANK_ROWS,
+    *,
+    blank: Callable[[], Row] = blank_row,
+    limit: int = MAX_ROWS,
+) -> list[Row]:
+    return rows + [blank() for _ in range(min(blanks, limit - len(rows)))]
 
 
 def _text(form: Any, name: str) -> str:
@@ -67,10 +79,16 @@ def is_blank(row: Row) -> bool:
     return not any(str(row[name]).strip() for name in ("label", "help_text", "options"))
 
 
-def rearranged(rows: list[Row], action: str) -> list[Row] | None:
+def rearranged(
+    rows: list[Row],
+    action: str,
+    *,
+    blank: Callable[[], Row] = blank_row,
+    limit: int = MAX_ROWS,
+) -> list[Row] | None:
     """The rows after "add", "up-N", "down-N" or "remove-N"; None for any other action."""
     if action == "add":
-        return with_blanks(rows)
+        return with_blanks(rows, blank=blank, limit=limit)
     move = _MOVE.match(action)
     if not move or int(move[2]) >= len(rows):
         return None
@@ -95,40 +113,45 @@ def _new_key(label: str, taken: set[str]) -> str:
     return key
 
 
-def questions_from(rows: list[Row]) -> tuple[list[QuestionSpec], list[int]]:
-    """The filled rows as the API's QuestionSpecs, and the row each one came from.
+def specs_from(
+    rows: list[Row], spec: type[S], payload: Callable[[Row], dict[str, Any]]
+) -> tuple[list[S], list[int]]:
+    """The filled rows as `spec` Structs, and the row each one came from.
 
-    Every row is decoded with the API's limits; the problems of all rows raise together.
+    A new row's key is made from its label. Every row is decoded with the API's limits from
+    its `payload`; the problems of all rows raise together.
     """
     filled = [index for index, row in enumerate(rows) if not is_blank(row)]
     taken = {rows[index]["key"] for index in filled if rows[index]["key"]}
     problems = ErrorCollector()
-    questions = []
+    specs = []
     for index in filled:
         row = rows[index]
         key = row["key"] or _new_key(row["label"], taken)
         taken.add(key)
-        options = [line.strip() for line in row["options"].splitlines() if line.strip()]
         try:
-            questions.append(
-                decoded(
-                    {
-                        "key": key,
-                        "kind": row["kind"],
-                        "label": row["label"].strip(),
-                        "help_text": row["help_text"],
-                        "options": options,
-                        "required": row["required"],
-                    },
-                    QuestionSpec,
-                )
-            )
+            specs.append(decoded({"key": key, **payload(row)}, spec))
         except ValidationFailed as failed:
             for error in failed.errors:
                 error.field = f"questions-{index}-{error.field}"
                 problems.errors.append(error)
     problems.raise_if_any()
-    return questions, filled
+    return specs, filled
+
+
+def _question_payload(row: Row) -> dict[str, Any]:
+    return {
+        "kind": row["kind"],
+        "label": row["label"].strip(),
+        "help_text": row["help_text"],
+        "options": [line.strip() for line in row["options"].splitlines() if line.strip()],
+        "required": row["required"],
+    }
+
+
+def questions_from(rows: list[Row]) -> tuple[list[QuestionSpec], list[int]]:
+    """The filled rows as the API's QuestionSpecs, and the row each one came from."""
+    return specs_from(rows, QuestionSpec, _question_payload)
 
 
 def row_errors(failed: ValidationFailed, filled: list[int]) -> dict[str, str]:
