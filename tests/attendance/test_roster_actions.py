@@ -356,6 +356,33 @@ async def test_another_organiser_may_not_act_on_the_roster(
     assert await status_of(at.ids["dora"]) == "pending"
 
 
+async def waiting_order(event: EventView) -> list[int]:
+    rows = (
+        await Registration.select(Registration.id)
+        .where((Registration.event == event.id) & (Registration.status == "waitlisted"))
+        .order_by(Registration.waitlist_ticket)
+    )
+    return [row["id"] for row in rows]
+
+
+async def test_one_place_up_swaps_with_the_person_ahead_and_mails_nobody(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await full_event(client)
+    await approve(at.event.slug, at.ids["dora"], now=datetime.now(UTC))  # full: Dora waits 2nd
+    page = await client.get(at.url, headers=ENGLISH)
+    mails_before = await OutboxMessage.count()
+
+    response = await post(client, at, f"{at.url}/{at.ids['dora']}/move-up")
+
+    assert f'action="{at.url}/{at.ids["dora"]}/move-up"' in page.text
+    assert f'action="{at.url}/{at.ids["clara"]}/move-up"' not in page.text  # first already
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{at.url}#r{at.ids['dora']}"
+    assert await waiting_order(at.event) == [at.ids["dora"], at.ids["clara"]]
+    assert await OutboxMessage.count() == mails_before
+
+
 # --- adding by hand and walk-ins ----------------------------------------------------------------
 
 
