@@ -14,7 +14,6 @@ from litestar import Controller, Request, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Meta, Struct
-from piccolo.query.functions.aggregate import Count
 
 from treffpunkt.accounts.services import organiser_by_id
 from treffpunkt.attendance.feedback import people_to_thank
@@ -24,10 +23,10 @@ from treffpunkt.events import services as events
 from treffpunkt.events.services import EventView
 from treffpunkt.inputs import Line, PathLine, QueryLine, Text
 from treffpunkt.registrations.event_changes import cancel_and_notify
-from treffpunkt.registrations.tables import Registration
 from treffpunkt.web.auth import current_organiser, manages_event
 from treffpunkt.web.prg import outcome_for, see_other
 from treffpunkt.workspace.mail import preview_cancellation
+from treffpunkt.workspace.services import event_figures
 
 
 @dataclass(frozen=True)
@@ -45,27 +44,18 @@ class Hub:
 
 
 async def hub(slug: str, *, now: datetime) -> Hub:
-    """The event with its organisers and the counts of its registrations, by status."""
+    """The event with its organisers and its figures (the dashboard's, for one event)."""
     event = await events.get_event(slug)
-    rows = (
-        await Registration.select(
-            Registration.status,
-            Count(alias="people"),
-            Count(Registration.checked_in_at, alias="checked_in"),
-        )
-        .where(Registration.event == event.id)
-        .group_by(Registration.status)
-    )
-    by_status = {row["status"]: row for row in rows}
+    figures = (await event_figures([event.id], now=now))[event.id]
     owner = await organiser_by_id(event.owner)
     finished = event.is_finished(now)
     return Hub(
         event=event,
         owner_email=owner.email if owner else "",
         co_organisers=await events.co_organisers(slug),
-        waitlisted=int(by_status.get("waitlisted", {}).get("people", 0)),
-        pending=int(by_status.get("pending", {}).get("people", 0)),
-        checked_in=int(by_status.get("confirmed", {}).get("checked_in", 0)),
+        waitlisted=figures.waitlisted,
+        pending=figures.pending,
+        checked_in=figures.checked_in,
         finished=finished,
         to_thank=await people_to_thank(event.id) if finished else 0,
     )
