@@ -6,10 +6,13 @@ window on purpose by letting the second request's check see nothing.
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 from treffpunkt.accounts import services
-from treffpunkt.accounts.links import Invitation, invite_organiser
+from treffpunkt.accounts.links import Invitation, invite_organiser, request_password_reset
 from treffpunkt.accounts.services import create_organiser
 from treffpunkt.accounts.tables import Organiser
 from treffpunkt.clock import utcnow
@@ -50,3 +53,13 @@ async def test_an_account_made_on_the_command_line_that_lost_the_race_is_refused
         await create_organiser(ADDRESS, "ein-anderes-passwort")
 
     assert refused.value.code == "organiser_exists"
+
+
+async def test_reset_requests_for_one_address_at_once_mail_it_once(
+    client: httpx.AsyncClient,  # opens the connection pool: the requests really overlap
+) -> None:
+    await create_organiser(ADDRESS, "ein-langes-passwort")
+
+    await asyncio.gather(*[request_password_reset(ADDRESS, "de", now=utcnow()) for _ in range(8)])
+
+    assert await OutboxMessage.count().where(OutboxMessage.recipient == ADDRESS) == 1
