@@ -18,12 +18,14 @@ from typing import Any
 
 import pytest
 import yaml
+from hatch_build import SHIPPED
 
 from treffpunkt.settings import PROJECT_ROOT
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 COMPOSE = PROJECT_ROOT / "compose.yaml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
+DOCKERIGNORE = PROJECT_ROOT / ".dockerignore"
 README = PROJECT_ROOT / "README.md"
 APP_SERVICES = ("web-1", "web-2")
 # Inside a container the app must listen on every interface to be reachable at all.
@@ -100,6 +102,21 @@ def test_image_installs_the_wheel_built_without_dependencies() -> None:
 
     assert "pip wheel" in build_steps
     assert "--no-deps" in build_steps
+
+
+def test_build_context_carries_everything_the_wheel_is_built_from() -> None:
+    copied = {
+        source
+        for kind, arguments in _instructions()
+        if kind == "COPY" and not arguments.startswith("--from")
+        for source in arguments.split()[:-1]
+    }
+    let_in = {
+        line[1:].rstrip("/") for line in DOCKERIGNORE.read_text().splitlines() if line[:1] == "!"
+    }
+
+    assert copied == {"pyproject.toml", "hatch_build.py", "README.md", "src", *SHIPPED}
+    assert copied <= let_in
 
 
 def test_compose_migrates_once_before_the_app_and_worker_start() -> None:
