@@ -57,7 +57,7 @@ from treffpunkt.signing import derived_key
 from treffpunkt.web.auth import OrganiserAuthentication
 from treffpunkt.web.errors import EXCEPTION_HANDLERS, route_template, security_headers
 from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_language
-from treffpunkt.web.pages import front_door, health
+from treffpunkt.web.pages import front_door, health, health_live, health_ready
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
 from treffpunkt.web.templating import template_config
 from treffpunkt.workspace.dashboard import DashboardController
@@ -199,6 +199,8 @@ def create_app() -> Litestar:
         route_handlers=[
             front_door,
             health,
+            health_live,
+            health_ready,
             switch_language,
             EventChangeApiController,
             EventPagesController,
@@ -245,7 +247,7 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["^/api/"],
+            exclude=["^/api/", "^/health"],
         ),
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
