@@ -59,6 +59,7 @@ from treffpunkt.web.errors import EXCEPTION_HANDLERS, route_template, security_h
 from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_language
 from treffpunkt.web.pages import front_door, health, health_live, health_ready
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
+from treffpunkt.web.request_ids import RequestIds
 from treffpunkt.web.templating import template_config
 from treffpunkt.workspace.dashboard import DashboardController
 from treffpunkt.workspace.event_editor import (
@@ -280,6 +281,6 @@ def create_app() -> Litestar:
         language_cookie=LANGUAGE_COOKIE,
         csrf_cookie=CSRF_COOKIE,
     )
-    app.asgi_handler = cast(LitestarASGIApp, cache)
+    app.asgi_handler = cast(LitestarASGIApp, RequestIds(cache))
     app.state.public_cache = cache
     return app
