@@ -110,7 +110,9 @@ MACHINE_SUFFIXES = (".ics", ".png", ".svg", ".csv", ".json", ".atom", ".xml", ".
 def is_for_programs(request: Request[Any, Any, Any]) -> bool:
     """API calls and files fetched by programs (calendars, images); they answer in English."""
     path = request.url.path
-    return path.startswith(("/api/", "/schema", "/health")) or path.endswith(MACHINE_SUFFIXES)
+    return path.startswith(("/api/", "/schema", "/health", "/metrics")) or path.endswith(
+        MACHINE_SUFFIXES
+    )
 
 
 def is_page_script(request: Request[Any, Any, Any]) -> bool:
