@@ -10,6 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests import factories
+from tests.notifications.helpers import sign_up
 from treffpunkt.clock import utcnow
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.settings import get_settings
@@ -122,3 +123,14 @@ async def test_an_empty_outbox_has_no_age(client: httpx.AsyncClient) -> None:
 
     assert samples[("treffpunkt_outbox_depth", frozenset())] == 0
     assert samples[("treffpunkt_outbox_oldest_pending_seconds", frozenset())] == 0
+
+
+@pytest.mark.usefixtures("metrics_token")
+async def test_metrics_count_the_registrations_created(client: httpx.AsyncClient) -> None:
+    event = await factories.event(await factories.organiser())
+    for email in ("anna@example.org", "ben@example.org"):
+        await sign_up(event.slug, email)
+
+    samples = await scrape(client)
+
+    assert samples[("treffpunkt_registrations_created_total", frozenset())] == 2
