@@ -90,6 +90,8 @@ class Settings:
     catalogue_cache_seconds: int
     # How long the link in an invitation to a new organiser works.
     invite_days: int = 7
+    # The bearer token a Prometheus scraper sends to /metrics; unset: no metrics.
+    metrics_token: str | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -137,6 +139,7 @@ def load_settings() -> Settings:
         run_mail_worker=_flag("TREFFPUNKT_MAIL_WORKER", False),
         catalogue_cache_seconds=_int("TREFFPUNKT_CATALOGUE_CACHE_SECONDS", 1),
         invite_days=_int("TREFFPUNKT_INVITE_DAYS", 7),
+        metrics_token=os.environ.get("TREFFPUNKT_METRICS_TOKEN") or None,
     )
 
 

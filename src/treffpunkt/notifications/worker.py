@@ -25,6 +25,7 @@ import aiosmtplib
 import structlog
 from piccolo.custom_types import Combinable
 from piccolo.querystring import QueryString
+from prometheus_client import Counter
 
 from treffpunkt.clock import utcnow
 from treffpunkt.db import DB, is_postgres, write_transaction
@@ -51,6 +52,11 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=2)
 IDLE_PAUSE = 1.0
 REMINDER_SCAN_EVERY = timedelta(minutes=1)
+
+# Per process (see README, "Metrics"); `deferred` mails are tried again later.
+MAIL_OUTCOMES = Counter(
+    "treffpunkt_mail", "Outbox mails by outcome: sent, failed, deferred, skipped.", ["outcome"]
+)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -287,6 +293,8 @@ async def drain(stop: asyncio.Event | None = None, *, worker: str | None = None)
     worker = worker or new_worker_id()
     while not (stop is not None and stop.is_set()) and (rows := await claim(worker)):
         result = await deliver(rows, server, worker=worker, stop=stop)
+        for outcome in ("sent", "failed", "deferred", "skipped"):
+            MAIL_OUTCOMES.labels(outcome).inc(getattr(result, outcome))
         total.sent += result.sent
         total.failed += result.failed
         total.deferred += result.deferred

@@ -57,8 +57,10 @@ from treffpunkt.signing import derived_key
 from treffpunkt.web.auth import OrganiserAuthentication
 from treffpunkt.web.errors import EXCEPTION_HANDLERS, route_template, security_headers
 from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_language
-from treffpunkt.web.pages import front_door, health
+from treffpunkt.web.metrics import metrics, prometheus_config
+from treffpunkt.web.pages import front_door, health, health_live, health_ready
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
+from treffpunkt.web.request_ids import RequestIds
 from treffpunkt.web.templating import template_config
 from treffpunkt.workspace.dashboard import DashboardController
 from treffpunkt.workspace.event_editor import (
@@ -76,9 +78,9 @@ from treffpunkt.workspace.mail import (
 
 SESSION_COOKIE = "treffpunkt_session"
 CSRF_COOKIE = "treffpunkt_csrf"
-UNLOGGED_PATHS = ["^/health", "^/static/"]
+UNLOGGED_PATHS = ["^/health", "^/metrics", "^/static/"]
 # The API authenticates by bearer token only; it never reads or writes the cookie session.
-SESSIONLESS_PATHS = ["^/api/", "^/health", "^/static/"]
+SESSIONLESS_PATHS = ["^/api/", "^/health", "^/metrics", "^/static/"]
 
 
 @asynccontextmanager
@@ -199,6 +201,9 @@ def create_app() -> Litestar:
         route_handlers=[
             front_door,
             health,
+            health_live,
+            health_ready,
+            metrics,
             switch_language,
             EventChangeApiController,
             EventPagesController,
@@ -234,6 +239,7 @@ def create_app() -> Litestar:
         ],
         lifespan=[database_pool, mail_worker, settled_heap],
         middleware=[
+            prometheus_config().middleware,
             LanguageMiddleware(),
             *_rate_limits(settings),
             sessions.middleware,
@@ -245,7 +251,7 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["^/api/"],
+            exclude=["^/api/", "^/health", "^/metrics"],
         ),
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -278,6 +284,6 @@ def create_app() -> Litestar:
         language_cookie=LANGUAGE_COOKIE,
         csrf_cookie=CSRF_COOKIE,
     )
-    app.asgi_handler = cast(LitestarASGIApp, cache)
+    app.asgi_handler = cast(LitestarASGIApp, RequestIds(cache))
     app.state.public_cache = cache
     return app

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id, organiser_for_token
 from treffpunkt.errors import N_, Forbidden, NotFound
 from treffpunkt.events.services import may_manage
+from treffpunkt.settings import get_settings
 
 SESSION_USER = "organiser_id"
 SESSION_EPOCH = "epoch"
@@ -74,3 +76,17 @@ async def manages_event(
         )
     if not allowed:
         raise Forbidden(N_("you do not manage this event"))
+
+
+async def requires_metrics_token(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """The scraper's bearer token; without TREFFPUNKT_METRICS_TOKEN there are no metrics."""
+    expected = get_settings().metrics_token
+    if expected is None:
+        raise NotFoundException()
+    scheme, _space, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), expected.encode()
+    ):
+        raise NotAuthorizedException("send the metrics token as 'Authorization: Bearer …'")

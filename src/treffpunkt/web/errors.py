@@ -32,6 +32,7 @@ from treffpunkt.i18n import gettext as _
 from treffpunkt.inputs import MULTI_LINE, SINGLE_LINE
 from treffpunkt.settings import get_settings
 from treffpunkt.web.language import request_language
+from treffpunkt.web.request_ids import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
 logger = structlog.get_logger("treffpunkt")
@@ -109,7 +110,9 @@ MACHINE_SUFFIXES = (".ics", ".png", ".svg", ".csv", ".json", ".atom", ".xml", ".
 def is_for_programs(request: Request[Any, Any, Any]) -> bool:
     """API calls and files fetched by programs (calendars, images); they answer in English."""
     path = request.url.path
-    return path.startswith(("/api/", "/schema", "/health")) or path.endswith(MACHINE_SUFFIXES)
+    return path.startswith(("/api/", "/schema", "/health", "/metrics")) or path.endswith(
+        MACHINE_SUFFIXES
+    )
 
 
 def is_page_script(request: Request[Any, Any, Any]) -> bool:
@@ -131,6 +134,7 @@ def problem(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    request_id: str | None = None,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": f"urn:treffpunkt:problem:{code}",
@@ -141,6 +145,8 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    if request_id:
+        body["request_id"] = request_id
     return Response(
         body,
         status_code=status,
@@ -243,12 +249,21 @@ def route_template(request: Request[Any, Any, Any]) -> str:
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Log the traceback for us; the caller learns nothing internal."""
-    logger.exception("unexpected error", method=request.method, route=route_template(request))
+    """Log the traceback for us, once, under the request's id; the caller learns only the id."""
+    request_id = current_request_id.get()
+    logger.exception(
+        "unexpected error",
+        method=request.method,
+        route=route_template(request),
+        request_id=request_id,
+    )
     if not wants_problem_json(request):
         return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
     return problem(
-        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "An unexpected error occurred."
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "An unexpected error occurred.",
+        request_id=request_id,
     )
 
 
