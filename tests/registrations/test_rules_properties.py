@@ -277,7 +277,8 @@ class SeatRules(RuleBasedStateMachine):
         code = self.attempt(
             update_and_notify(self.slug, EventUpdate(capacity=capacity), now=self.now)
         )
-        if capacity is not None and capacity < model.confirmed():
+        # Sending the capacity it already has changes nothing, even above it.
+        if capacity != model.capacity and capacity is not None and capacity < model.confirmed():
             assert code == "capacity_below_taken"
             return
         assert code is None
@@ -338,7 +339,7 @@ class SeatRules(RuleBasedStateMachine):
 
 
 SeatRules.TestCase.settings = settings(
-    max_examples=30,
+    max_examples=50,
     stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
