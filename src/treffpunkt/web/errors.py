@@ -250,7 +250,7 @@ def route_template(request: Request[Any, Any, Any]) -> str:
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Log the traceback for us, once, under the request's id; the caller learns only the id."""
-    request_id = current_request_id.get()
+    request_id = current_request_id()
     logger.exception(
         "unexpected error",
         method=request.method,

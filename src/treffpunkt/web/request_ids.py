@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from contextvars import ContextVar
 
 import structlog
 
@@ -17,8 +16,6 @@ from treffpunkt.web.public_cache import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = b"x-request-id"
 SAFE_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
-
-current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
 def request_id_from(scope: Scope) -> str:
@@ -46,9 +43,16 @@ class RequestIds:
                 message["headers"] = [*headers, (HEADER, request_id.encode("ascii"))]
             await send(message)
 
-        token = current_request_id.set(request_id)
+        # bind/reset rather than bound_contextvars(), which first copies every bound variable:
+        # this runs for every request, cached answers included.
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            with structlog.contextvars.bound_contextvars(request_id=request_id):
-                await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
-            current_request_id.reset(token)
+            structlog.contextvars.reset_contextvars(**tokens)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled (None outside one)."""
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return request_id if isinstance(request_id, str) else None
