@@ -17,6 +17,7 @@ from tests.attendance.helpers import anna_at_the_door
 from tests.audit.helpers import entries, newest_id
 from tests.registrations.helpers import person
 from tests.sessions import hidden_value, sign_in
+from tests.test_cli import in_a_thread
 from treffpunkt.accounts.links import link_token
 from treffpunkt.accounts.services import CurrentOrganiser, create_own_api_token, own_api_tokens
 from treffpunkt.accounts.tables import Organiser
@@ -369,3 +370,13 @@ async def test_every_action_leaves_one_entry_naming_it_and_who_acted(
     assert len(recorded) == 1, [e["action"] for e in await entries() if e["id"] > before]
     assert recorded[0]["actor_kind"] == actor_kind
     assert (recorded[0]["actor"] is None) == (actor_kind in ("registrant", "system"))
+
+
+async def test_an_account_made_on_the_command_line_is_recorded_as_the_operators_doing() -> None:
+    created = await in_a_thread(
+        "users", "create", "--email", "cli@example.org", "--password", factories.PASSWORD
+    )
+
+    assert created.returncode == 0, created.stderr
+    [entry] = await entries(action="account.created")
+    assert (entry["actor_kind"], entry["actor"]) == ("operator", None)
