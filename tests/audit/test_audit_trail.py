@@ -21,6 +21,7 @@ from treffpunkt.registrations import event_changes
 from treffpunkt.registrations import services as registrations
 from treffpunkt.registrations.schemas import ManualRegistration, RegistrationChange
 from treffpunkt.registrations.tables import Registration
+from treffpunkt.workspace.mail import preview_cancellation
 
 pytestmark = pytest.mark.anyio
 
@@ -251,3 +252,15 @@ async def test_only_admins_see_an_accounts_history(client: httpx.AsyncClient) ->
     response = await client.get(f"/admin/organisers/{me.id}/history")
 
     assert response.status_code == 403
+
+
+async def test_previewing_a_cancellation_records_nothing() -> None:
+    owner = await factories.organiser()
+    event = await factories.event(owner)
+    await registrations.add_by_organiser(event.slug, ManualRegistration(**person()), now=utcnow())
+    before = await entries()
+
+    preview = await preview_cancellation(event.slug, "Sturm")
+
+    assert preview is not None
+    assert await entries() == before
