@@ -28,6 +28,8 @@ from treffpunkt.accounts.services import (
     lookup_form,
 )
 from treffpunkt.accounts.tables import Organiser
+from treffpunkt.audit.actors import account_actor
+from treffpunkt.audit.services import record
 from treffpunkt.db import is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, Invalid, NotFound
 from treffpunkt.i18n import format_short, gettext, language, supported
@@ -106,22 +108,31 @@ async def set_password_by_link(
     problems = ErrorCollector()
     check_new_password(problems, password, repeat)
     problems.raise_if_any()
-    changed = (
-        await Organiser.update(
-            {
-                Organiser.password_hash: await hash_password(password),
-                Organiser.session_epoch: Organiser.session_epoch + 1,
-            }
+    password_hash = await hash_password(password)
+    async with write_transaction():
+        changed = (
+            await Organiser.update(
+                {
+                    Organiser.password_hash: password_hash,
+                    Organiser.session_epoch: Organiser.session_epoch + 1,
+                }
+            )
+            .where(
+                (Organiser.id == holder["id"])
+                & (Organiser.password_hash == holder["password_hash"])
+                & (Organiser.session_epoch == holder["session_epoch"])
+            )
+            .returning(*ORGANISER_FIELDS)
         )
-        .where(
-            (Organiser.id == holder["id"])
-            & (Organiser.password_hash == holder["password_hash"])
-            & (Organiser.session_epoch == holder["session_epoch"])
+        if not changed:
+            raise Invalid(LINK_REFUSED, code="link_invalid")
+        # The link's holder acts, signed in or not: an invitee's first password, or a reset.
+        await record(
+            "account.password_reset" if holder["password_hash"] else "account.invitation_accepted",
+            account_id=holder["id"],
+            actor=account_actor(holder["id"], is_admin=bool(holder["is_admin"])),
+            now=now,
         )
-        .returning(*ORGANISER_FIELDS)
-    )
-    if not changed:
-        raise Invalid(LINK_REFUSED, code="link_invalid")
     return as_current(changed[0])
 
 
@@ -188,6 +199,12 @@ async def invite_organiser(invitation: Invitation, *, now: datetime) -> CurrentO
             password_hash="",
             is_admin=invitation.is_admin,
         )
+        await record(
+            "account.invited",
+            account_id=row["id"],
+            changes={"is_admin": [None, invitation.is_admin]},
+            now=now,
+        )
         await _enqueue(
             INVITED,
             row,
@@ -225,6 +242,7 @@ async def resend_invitation(organiser_id: int, *, now: datetime) -> CurrentOrgan
         await Organiser.update({Organiser.session_epoch: Organiser.session_epoch + 1}).where(
             Organiser.id == organiser_id
         )
+        await record("account.invitation_resent", account_id=organiser_id, now=now)
         await _enqueue(
             INVITED,
             {"id": person.id, "email": person.email},

@@ -14,8 +14,9 @@ from pwdlib import PasswordHash
 
 from treffpunkt.accounts.tables import ApiToken, Organiser
 from treffpunkt.addresses import checked_address, mailable
+from treffpunkt.audit.services import record
 from treffpunkt.clock import utcnow
-from treffpunkt.db import as_datetime
+from treffpunkt.db import as_datetime, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 
 MIN_PASSWORD_LENGTH = 10
@@ -134,11 +135,14 @@ async def create_organiser(
     _check_password(problems, password)
     problems.raise_if_any()
     password_hash = await hash_password(password)
-    return as_current(
-        await insert_organiser(
+    async with write_transaction():
+        row = await insert_organiser(
             email=email, name=name, password_hash=password_hash, is_admin=is_admin
         )
-    )
+        await record(
+            "account.created", account_id=row["id"], changes={"is_admin": [None, is_admin]}
+        )
+    return as_current(row)
 
 
 async def insert_organiser(
@@ -181,9 +185,15 @@ async def create_api_token(email: str) -> str:
 async def create_own_api_token(organiser_id: int, label: str = "") -> str:
     """A new bearer token for this organiser; only its hash is kept, so it is shown once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    await ApiToken.insert(
-        ApiToken(organiser=organiser_id, token_hash=_hash_token(token), label=label.strip())
-    )
+    async with write_transaction():
+        rows = await ApiToken.insert(
+            ApiToken(organiser=organiser_id, token_hash=_hash_token(token), label=label.strip())
+        ).returning(ApiToken.id)
+        await record(
+            "account.token_created",
+            account_id=organiser_id,
+            changes={"token": [None, rows[0]["id"]]},
+        )
     return token
 
 
@@ -245,9 +255,11 @@ async def check_password(email: str, password: str) -> CurrentOrganiser | None:
 
 async def end_all_sessions(organiser_id: int) -> None:
     """Log the organiser out of every browser at once."""
-    await Organiser.update({Organiser.session_epoch: Organiser.session_epoch + 1}).where(
-        Organiser.id == organiser_id
-    )
+    async with write_transaction():
+        await Organiser.update({Organiser.session_epoch: Organiser.session_epoch + 1}).where(
+            Organiser.id == organiser_id
+        )
+        await record("account.signed_out_everywhere", account_id=organiser_id)
 
 
 async def change_password(organiser_id: int, current: str, password: str, repeat: str) -> int:
@@ -263,16 +275,19 @@ async def change_password(organiser_id: int, current: str, password: str, repeat
         problems.add("current_password", N_("is not your current password"))
     check_new_password(problems, password, repeat)
     problems.raise_if_any()
-    changed = (
-        await Organiser.update(
-            {
-                Organiser.password_hash: await hash_password(password),
-                Organiser.session_epoch: Organiser.session_epoch + 1,
-            }
+    password_hash = await hash_password(password)
+    async with write_transaction():
+        changed = (
+            await Organiser.update(
+                {
+                    Organiser.password_hash: password_hash,
+                    Organiser.session_epoch: Organiser.session_epoch + 1,
+                }
+            )
+            .where(Organiser.id == organiser_id)
+            .returning(Organiser.session_epoch)
         )
-        .where(Organiser.id == organiser_id)
-        .returning(Organiser.session_epoch)
-    )
+        await record("account.password_changed", account_id=organiser_id)
     return int(changed[0]["session_epoch"])
 
 
@@ -353,13 +368,20 @@ async def revoke_api_token(
     )
     if owner is not None:
         which &= ApiToken.organiser == owner
-    revoked = (
-        await ApiToken.update({ApiToken.revoked_at: now})
-        .where(which & ApiToken.revoked_at.is_null())
-        .returning(ApiToken.id)
-    )
-    if revoked:
-        return int(revoked[0]["id"])
+    async with write_transaction():
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: now})
+            .where(which & ApiToken.revoked_at.is_null())
+            .returning(ApiToken.id, ApiToken.organiser)
+        )
+        if revoked:
+            await record(
+                "account.token_revoked",
+                account_id=revoked[0]["organiser"],
+                changes={"token": [revoked[0]["id"], None]},
+                now=now,
+            )
+            return int(revoked[0]["id"])
     existing = await ApiToken.select(ApiToken.id).where(which).first()
     if existing is None:
         raise NotFound(N_("no such API token"), code="token_not_found")
@@ -368,9 +390,14 @@ async def revoke_api_token(
 
 async def deactivate_organiser(email: str) -> None:
     """Take an organiser's access away: no sign-in, no API token, every browser signed out."""
-    await Organiser.update(_ACCESS_VALUES["deactivate"]).where(
-        Organiser.id == await _organiser_id(email)
-    )
+    organiser_id = await _organiser_id(email)
+    async with write_transaction():
+        await Organiser.update(_ACCESS_VALUES["deactivate"]).where(Organiser.id == organiser_id)
+        await record(
+            _ACCESS_ACTIONS["deactivate"][0],
+            account_id=organiser_id,
+            changes=_ACCESS_ACTIONS["deactivate"][1],
+        )
 
 
 async def set_password(email: str, password: str) -> None:
@@ -380,12 +407,14 @@ async def set_password(email: str, password: str) -> None:
     problems.raise_if_any()
     organiser_id = await _organiser_id(email)
     password_hash = await hash_password(password)
-    await Organiser.update(
-        {
-            Organiser.password_hash: password_hash,
-            Organiser.session_epoch: Organiser.session_epoch + 1,
-        }
-    ).where(Organiser.id == organiser_id)
+    async with write_transaction():
+        await Organiser.update(
+            {
+                Organiser.password_hash: password_hash,
+                Organiser.session_epoch: Organiser.session_epoch + 1,
+            }
+        ).where(Organiser.id == organiser_id)
+        await record("account.password_set", account_id=organiser_id)
 
 
 # --- admins: organiser accounts ---------------------------------------------------------------
@@ -412,6 +441,13 @@ _ACCESS_VALUES: dict[str, dict[Any, Any]] = {
     "reactivate": {Organiser.is_active: True},
     "make_admin": {Organiser.is_admin: True},
     "remove_admin": {Organiser.is_admin: False},
+}
+# Each access change's audit action and the key field it turns.
+_ACCESS_ACTIONS: dict[str, tuple[str, dict[str, list[bool]]]] = {
+    "deactivate": ("account.deactivated", {"is_active": [True, False]}),
+    "reactivate": ("account.reactivated", {"is_active": [False, True]}),
+    "make_admin": ("account.admin_granted", {"is_admin": [False, True]}),
+    "remove_admin": ("account.admin_removed", {"is_admin": [True, False]}),
 }
 
 
@@ -451,11 +487,14 @@ async def change_access(actor: CurrentOrganiser, organiser_id: int, change: str)
             else N_("you cannot remove your own admin rights"),
             code="own_account",
         )
-    changed = (
-        await Organiser.update(_ACCESS_VALUES[change])
-        .where(Organiser.id == organiser_id)
-        .returning(Organiser.email)
-    )
-    if not changed:
-        raise NotFound(N_("no such organiser"), code="organiser_not_found")
+    async with write_transaction():
+        changed = (
+            await Organiser.update(_ACCESS_VALUES[change])
+            .where(Organiser.id == organiser_id)
+            .returning(Organiser.email)
+        )
+        if not changed:
+            raise NotFound(N_("no such organiser"), code="organiser_not_found")
+        action, changes = _ACCESS_ACTIONS[change]
+        await record(action, account_id=organiser_id, changes=changes)
     return str(changed[0]["email"])

@@ -11,6 +11,7 @@ from msgspec import Meta, Struct
 from piccolo.columns.combination import And
 
 from treffpunkt.attendance.tables import FeedbackQuestion, FeedbackResponse
+from treffpunkt.audit.services import record
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector
 from treffpunkt.events.services import EventView
@@ -79,6 +80,12 @@ async def replace_feedback_questions(
                 N_("people have answered already; the questions can no longer change"),
                 code="feedback_answered",
             )
+        before = [q.key for q in await feedback_questions(event.id)]
+        await record(
+            "event.feedback_questions_replaced",
+            event=event,
+            changes={"questions": [before, [q.key for q in questions]]},
+        )
         await FeedbackQuestion.delete().where(FeedbackQuestion.event == event.id)
         await FeedbackQuestion.insert(
             *[

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from treffpunkt.attendance.codes import read_code
-from treffpunkt.db import as_datetime
+from treffpunkt.audit.services import record
+from treffpunkt.db import as_datetime, write_transaction
 from treffpunkt.errors import N_, Conflict, Invalid, NotFound
 from treffpunkt.events.services import EventView, get_event, search_words
 from treffpunkt.events.tables import Event
@@ -67,14 +68,23 @@ def _refuse_before_opening(event: Door | EventView, now: datetime) -> None:
 CHECK_IN = """UPDATE registration SET checked_in_at = COALESCE(checked_in_at, {})
 WHERE id = {} AND status = 'confirmed' AND event = (
     SELECT id FROM event WHERE slug = {} AND status <> 'cancelled' AND starts_at <= {})
-RETURNING id, name, organisation, status, checked_in_at"""
+RETURNING id, event, name, organisation, status, checked_in_at"""
 
 
 async def _check_in(
     slug: str, registration_id: int, *, now: datetime, ticket_event: int | None = None
 ) -> CheckIn:
     opens_by = now + timedelta(hours=get_settings().check_in_opens_hours)
-    rows = await Registration.raw(CHECK_IN, now, registration_id, slug, opens_by)
+    async with write_transaction():
+        rows = await Registration.raw(CHECK_IN, now, registration_id, slug, opens_by)
+        if rows and as_datetime(rows[0]["checked_in_at"]) == now:
+            await record(
+                "registration.checked_in",
+                event=rows[0]["event"],
+                registration_id=registration_id,
+                changes={"checked_in_at": [None, now]},
+                now=now,
+            )
     if not rows:
         # In the order the person at the door needs to hear it.
         door = await _door(slug)
@@ -121,29 +131,36 @@ async def check_in_by_id(slug: str, registration_id: int, *, now: datetime) -> C
 
 async def undo_check_in(slug: str, registration_id: int) -> None:
     event = await get_event(slug)
-    undone = (
-        await Registration.update({Registration.checked_in_at: None})
-        .where((Registration.id == registration_id) & (Registration.event == event.id))
-        .returning(Registration.id)
-    )
-    if not undone:
-        raise NotFound(N_("no such registration for this event"), code="registration_not_found")
+    which = (Registration.id == registration_id) & (Registration.event == event.id)
+    async with write_transaction():
+        before = await Registration.select(Registration.checked_in_at).where(which).first()
+        if before is None:
+            raise NotFound(N_("no such registration for this event"), code="registration_not_found")
+        await Registration.update({Registration.checked_in_at: None}).where(which)
+        if before["checked_in_at"] is not None:
+            await record(
+                "registration.check_in_undone",
+                event=event,
+                registration_id=registration_id,
+                changes={"checked_in_at": [before["checked_in_at"], None]},
+            )
 
 
 async def walk_in(slug: str, person: ManualRegistration, *, now: datetime) -> CheckIn:
     """Someone registers at the door and walks straight in."""
     event = await get_event(slug)
     _refuse_before_opening(event, now)
-    try:
-        outcome = await add_by_organiser(slug, person, now=now, needs_seat=True)
-    except Conflict as refused:
-        if refused.code != "event_full":
-            raise
-        raise Conflict(
-            N_("the event is full: add the person beyond capacity to let them in"),
-            code="event_full",
-        ) from refused
-    return await _check_in(slug, outcome.registration_id, now=now)
+    async with write_transaction():
+        try:
+            outcome = await add_by_organiser(slug, person, now=now, needs_seat=True)
+        except Conflict as refused:
+            if refused.code != "event_full":
+                raise
+            raise Conflict(
+                N_("the event is full: add the person beyond capacity to let them in"),
+                code="event_full",
+            ) from refused
+        return await _check_in(slug, outcome.registration_id, now=now)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from piccolo.query.functions.aggregate import Count, Max
 
 from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_email
 from treffpunkt.addresses import checked_address, mailable
+from treffpunkt.audit.services import difference, record
 from treffpunkt.db import as_datetime, is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.schemas import EventCreate, EventUpdate, Venue
@@ -26,6 +27,8 @@ from treffpunkt.settings import get_settings
 from treffpunkt.text import fold, searchable, slugify
 
 PUBLIC_STATUSES = ("published", "cancelled")
+# Long texts: the history says that they changed, not what they said before and after.
+UNQUOTED_COLUMNS = frozenset({"summary", "description", "search_text"})
 # Columns of what an invite and its mail show: a change of one raises SEQUENCE and updates
 # every registrant's invite.
 INVITE_COLUMNS = frozenset(
@@ -343,6 +346,7 @@ async def create_event(data: EventCreate, owner: CurrentOrganiser, *, now: datet
         await EventSector.insert(
             *[EventSector(event=rows[0]["id"], sector=code) for code in data.sectors]
         )
+        await record("event.created", event=rows[0]["id"], now=now)
     return await get_event(rows[0]["slug"])
 
 
@@ -418,7 +422,25 @@ async def update_event(slug: str, changes: EventUpdate, *, now: datetime) -> Eve
             await EventSector.insert(
                 *[EventSector(event=event.id, sector=code) for code in after.sectors]
             )
+        await record(
+            "event.changed",
+            event=event,
+            changes=_edit_changes(stored, changed, event, after),
+            now=now,
+        )
         return EventEdit(before=event, after=await get_event(slug), shown=shown)
+
+
+def _edit_changes(
+    stored: dict[str, Any], changed: dict[str, Any], event: EventView, after: EventCreate
+) -> dict[str, Any]:
+    """{column: [before, after]}, long texts only named, sectors as sorted lists."""
+    changes: dict[str, Any] = difference(stored, changed)
+    for name in UNQUOTED_COLUMNS & changes.keys():
+        changes[name] = None
+    changes.pop("search_text", None)
+    changes.update(difference({"sectors": set(event.sectors)}, {"sectors": set(after.sectors)}))
+    return changes
 
 
 async def publish_event(slug: str, *, now: datetime) -> EventView:
@@ -433,6 +455,9 @@ async def publish_event(slug: str, *, now: datetime) -> EventView:
         await Event.update(
             {Event.status: "published", Event.published_at: now, Event.updated_at: now}
         ).where(Event.id == event.id)
+        await record(
+            "event.published", event=event, changes={"status": [event.status, "published"]}, now=now
+        )
     return await get_event(slug)
 
 
@@ -459,6 +484,12 @@ async def cancel_event(slug: str, reason: str, *, now: datetime) -> EventView:
                 Event.sequence: event.sequence + 1,
             }
         ).where(Event.id == event.id)
+        await record(
+            "event.cancelled",
+            event=event,
+            changes={"status": [event.status, "cancelled"], "reason": [None, reason.strip()]},
+            now=now,
+        )
         return await get_event(slug)
 
 
@@ -470,6 +501,7 @@ async def delete_draft(slug: str) -> None:
                 N_("only drafts can be deleted; cancel a published event instead"),
                 code="event_not_draft",
             )
+        await record("event.deleted", event=event)
         await Event.delete().where(Event.id == event.id)
 
 
@@ -580,10 +612,12 @@ async def add_co_organiser(slug: str, email: str) -> list[str]:
             email=email,
             code="organiser_not_found",
         )
-    if organiser.id != event.owner and not await EventOrganiser.exists().where(
-        (EventOrganiser.event == event.id) & (EventOrganiser.organiser == organiser.id)
-    ):
-        await EventOrganiser.insert(EventOrganiser(event=event.id, organiser=organiser.id))
+    async with write_transaction():
+        if organiser.id != event.owner and not await EventOrganiser.exists().where(
+            (EventOrganiser.event == event.id) & (EventOrganiser.organiser == organiser.id)
+        ):
+            await EventOrganiser.insert(EventOrganiser(event=event.id, organiser=organiser.id))
+            await record("event.co_organiser_added", event=event, account_id=organiser.id)
     return await co_organisers(slug)
 
 
@@ -591,9 +625,16 @@ async def remove_co_organiser(slug: str, email: str) -> list[str]:
     event = await get_event(slug)
     organiser = await organiser_by_email(email)
     if organiser is not None:
-        await EventOrganiser.delete().where(
-            (EventOrganiser.event == event.id) & (EventOrganiser.organiser == organiser.id)
-        )
+        async with write_transaction():
+            removed = (
+                await EventOrganiser.delete()
+                .where(
+                    (EventOrganiser.event == event.id) & (EventOrganiser.organiser == organiser.id)
+                )
+                .returning(EventOrganiser.id)
+            )
+            if removed:
+                await record("event.co_organiser_removed", event=event, account_id=organiser.id)
     return await co_organisers(slug)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
+from treffpunkt.audit.services import record
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, ErrorCollector, NotFound
 from treffpunkt.events.services import EventView, get_event
@@ -40,6 +41,7 @@ async def message_to_confirmed(event: EventView, subject: str, body: str) -> int
             rows=rows,
             payload={"subject": subject.strip(), "body": body.strip()},
         )
+        await record("event.message_sent", event=event, changes={"recipients": [None, len(rows)]})
     return len(rows)
 
 

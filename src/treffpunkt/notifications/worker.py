@@ -27,6 +27,7 @@ from piccolo.custom_types import Combinable
 from piccolo.querystring import QueryString
 from prometheus_client import Counter
 
+from treffpunkt.audit.actors import SYSTEM, set_actor
 from treffpunkt.clock import utcnow
 from treffpunkt.db import DB, is_postgres, write_transaction
 from treffpunkt.notifications.messages import BatchContext, Obsolete, render, to_mime
@@ -308,6 +309,7 @@ async def run_worker(stop: asyncio.Event) -> None:
     if settings.smtp_url:
         parse_smtp_url(settings.smtp_url)  # fail at start on a malformed URL
     worker = new_worker_id()
+    set_actor(SYSTEM)  # the worker's own task: whatever it changes, the system did
     logger.info("mail worker started", smtp=bool(settings.smtp_url), worker=worker)
     next_scan = utcnow()
     while not stop.is_set():

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from treffpunkt.accounts.services import CurrentOrganiser
+from treffpunkt.audit.services import record
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, ErrorCollector
 from treffpunkt.events.schemas import EventCreate
@@ -61,9 +62,11 @@ async def duplicate_event(slug: str, owner: CurrentOrganiser, *, now: datetime) 
     """A new draft like the event, titled as its copy, owned by whoever made it."""
     async with write_transaction():
         source = await get_event(slug)
-        return await _copy(
+        copy = await _copy(
             source, copied_fields(source, title=copy_title(source.title)), owner, now
         )
+        await record("event.duplicated", event=source, changes={"copy": [None, copy.slug]}, now=now)
+        return copy
 
 
 def _months_later(day: date, months: int) -> date:
@@ -141,4 +144,10 @@ async def create_series(
                 source, starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, **window
             )
             created.append(await _copy(source, fields, owner, now))
+        await record(
+            "event.series_created",
+            event=source,
+            changes={"copies": [None, [copy.slug for copy in created]]},
+            now=now,
+        )
         return created

@@ -54,14 +54,22 @@ RETURNING id"""
 _REGISTRATION = f"INSERT INTO registration (event, status, {', '.join(REGISTRATION_COLUMNS)})"
 _OUTBOX = """INSERT INTO outbox_message
   (kind, event, registration, recipient, language, payload, next_attempt_at, created_at)"""
+# Its audit entry: a registrant registered; the event's slug and title as they are now.
+_AUDIT = """INSERT INTO audit_entry (at, actor_kind, event_id, event_slug, event_title,
+  registration_id, action, changes)"""
+_AUDIT_VALUES = """'registrant', e.id, e.slug, e.title, {}, 'registration.registered', {}"""
+REGISTERED_CHANGES = json.dumps({"status": [None, "confirmed"]})
 _TYPED = ", ".join(f"{{}}::{kind}" for kind in REGISTRATION_COLUMNS.values())
 
 # Built from the fixed column names above; every value is a bound parameter.
 ONE_STATEMENT = f"""WITH claimed AS ({_CLAIM}),
-registered AS ({_REGISTRATION} SELECT id, 'confirmed', {_TYPED} FROM claimed RETURNING id)
-{_OUTBOX} SELECT 'registration_confirmed', {{}}::integer, registered.id, {{}}::text, {{}}::text,
-  {{}}::json, {{}}::timestamptz, {{}}::timestamptz
-FROM registered RETURNING registration"""  # noqa: S608
+registered AS ({_REGISTRATION} SELECT id, 'confirmed', {_TYPED} FROM claimed RETURNING id),
+queued AS ({_OUTBOX} SELECT 'registration_confirmed', {{}}::integer, registered.id, {{}}::text,
+  {{}}::text, {{}}::json, {{}}::timestamptz, {{}}::timestamptz
+FROM registered RETURNING registration)
+{_AUDIT} SELECT {{}}::timestamptz, {_AUDIT_VALUES.format("queued.registration", "{}::json")}
+FROM queued JOIN claimed ON TRUE JOIN event e ON e.id = claimed.id
+RETURNING registration_id AS registration"""  # noqa: S608
 
 
 def _numbered(template: str) -> str:
@@ -78,6 +86,9 @@ INSERT_REGISTRATION_SQLITE = (
     " RETURNING id"
 )
 INSERT_OUTBOX_SQLITE = f"{_OUTBOX} VALUES ('registration_confirmed', ?, ?, ?, ?, ?, ?, ?)"
+INSERT_AUDIT_SQLITE = (
+    f"{_AUDIT} SELECT ?, {_AUDIT_VALUES.format('?', '?')} FROM event e WHERE e.id = ?"  # noqa: S608
+)
 NO_PAYLOAD = "{}"
 EVENT_WITH_QUESTIONS = """SELECT e.id, e.status, q.key, q.kind, q.label, q.help_text, q.options,
     q.required
@@ -117,7 +128,13 @@ async def admit_to_open_seat(event_id: int, stored: dict[str, Any], *, now: date
 
         async def claim_and_insert(connection: asyncpg.Connection) -> int | None:
             rows = await connection.fetch(
-                ONE_STATEMENT_NUMBERED, *claim, *person, event_id, *message
+                ONE_STATEMENT_NUMBERED,
+                *claim,
+                *person,
+                event_id,
+                *message,
+                now,
+                REGISTERED_CHANGES,
             )
             return int(rows[0]["registration"]) if rows else None
 
@@ -131,6 +148,7 @@ async def admit_to_open_seat(event_id: int, stored: dict[str, Any], *, now: date
             return None
         (registration_id,) = db.execute(INSERT_REGISTRATION_SQLITE, (event_id, *person)).fetchone()
         db.execute(INSERT_OUTBOX_SQLITE, (event_id, registration_id, *message))
+        db.execute(INSERT_AUDIT_SQLITE, (now, registration_id, REGISTERED_CHANGES, event_id))
         return int(registration_id)
 
     return await sqlite_write(admit, order=event_id)

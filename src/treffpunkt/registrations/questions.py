@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from treffpunkt.audit.services import record
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, ErrorCollector
 from treffpunkt.registrations.schemas import QuestionSpec
@@ -57,6 +58,13 @@ async def replace_questions(event_id: int, questions: list[QuestionSpec]) -> lis
     """Set the event's questions; answers already given stay with their registrations."""
     check_questions(questions)
     async with write_transaction():
+        current = await questions_of(event_id)
+        if current != questions:
+            await record(
+                "event.questions_replaced",
+                event=event_id,
+                changes={"questions": [[q.key for q in current], [q.key for q in questions]]},
+            )
         await Question.delete().where(Question.event == event_id)
         if questions:
             await Question.insert(

@@ -20,6 +20,8 @@ from typing import Any
 import msgspec
 
 from treffpunkt.addresses import checked_address
+from treffpunkt.audit.actors import REGISTRANT, SYSTEM, Actor
+from treffpunkt.audit.services import record, withheld
 from treffpunkt.db import is_postgres, write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.services import EventView, get_event, get_event_by_id
@@ -324,6 +326,14 @@ async def _admit(
             event_id, values, status=status, ticket=ticket, by_organiser=by_organiser, now=now
         )
         position = await waitlist_position(event_id, ticket)
+        await record(
+            _ADMISSIONS[(by_organiser, needs_seat)],
+            event=event_id,
+            registration_id=registration_id,
+            changes=_placed(None, None, status, position),
+            actor=None if by_organiser else REGISTRANT,
+            now=now,
+        )
         await enqueue(
             f"registration_{status}",
             event_id=event_id,
@@ -333,6 +343,24 @@ async def _admit(
             payload={"waitlist_position": position} if position else None,
         )
     return Outcome(registration_id, status, position, already_registered=False)
+
+
+# How a registration came to be, by (added by an organiser, needs a seat at once).
+_ADMISSIONS = {
+    (False, False): "registration.registered",
+    (True, False): "registration.added",
+    (True, True): "registration.walk_in",
+}
+
+
+def _placed(
+    status_before: str | None, position_before: int | None, status: str, position: int | None
+) -> dict[str, list[Any]]:
+    """The key fields of a change of place: status, and the waiting-list position if any."""
+    changes: dict[str, list[Any]] = {"status": [status_before, status]}
+    if position_before is not None or position is not None:
+        changes["waitlist_position"] = [position_before, position]
+    return changes
 
 
 async def _status_mailed_since(registration_id: int, since: datetime) -> bool:
@@ -428,6 +456,14 @@ async def fill_free_seats(event_id: int, *, now: datetime) -> int:
                 Registration.updated_at: now,
             }
         ).where(Registration.id == head["id"])
+        await record(
+            "registration.promoted_from_waitlist",
+            event=event_id,
+            registration_id=head["id"],
+            changes=_placed("waitlisted", 1, "confirmed", None),
+            actor=SYSTEM,
+            now=now,
+        )
         await enqueue(
             "registration_promoted",
             event_id=event_id,
@@ -563,23 +599,58 @@ async def change_registration(
         values["answers"] = msgspec.json.encode(values["answers"]).decode()
     if "name" in values or "organisation" in values:
         values["search_text"] = _search_text({**registration.__dict__, **values})
-    await Registration.update(**values, updated_at=now).where(Registration.id == registration.id)
+    changed = {
+        name
+        for name in sent
+        if (sent if name == "answers" else values)[name] != getattr(registration, name)
+    }
+    async with write_transaction():
+        await Registration.update(**values, updated_at=now).where(
+            Registration.id == registration.id
+        )
+        if changed:
+            await record(
+                "registration.changed",
+                event=registration.event,
+                registration_id=registration.id,
+                changes=withheld(changed),
+                actor=REGISTRANT,
+                now=now,
+            )
     return await by_token(token)
 
 
 async def _end(
-    registration: RegistrationView, status: str, message: str, *, now: datetime
+    registration: RegistrationView,
+    status: str,
+    message: str,
+    *,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> RegistrationView:
     """Cancel or decline: the seat (if any) goes to the head of the waiting list at once."""
     async with write_transaction():
         await lock_event(registration.event)
         current = (
-            await Registration.select(Registration.status)
+            await Registration.select(Registration.status, Registration.waitlist_ticket)
             .where(Registration.id == registration.id)
             .first()
         )
         if current is None or current["status"] not in ACTIVE_STATUSES:
             raise Conflict(N_("the registration is no longer active"), code="registration_inactive")
+        await record(
+            f"registration.{status}",
+            event=registration.event,
+            registration_id=registration.id,
+            changes=_placed(
+                current["status"],
+                await waitlist_position(registration.event, current["waitlist_ticket"]),
+                status,
+                None,
+            ),
+            actor=actor,
+            now=now,
+        )
         await Registration.update(
             {
                 Registration.status: status,
@@ -610,7 +681,9 @@ async def cancel_by_person(token: str, *, now: datetime) -> RegistrationView:
     event = await get_event_by_id(registration.event)
     if event.is_finished(now):
         raise Conflict(N_("the event is over"), code="event_finished")
-    return await _end(registration, "cancelled", "registration_cancelled", now=now)
+    return await _end(
+        registration, "cancelled", "registration_cancelled", now=now, actor=REGISTRANT
+    )
 
 
 async def cancel_by_organiser(
@@ -655,6 +728,13 @@ async def approve(
             }
         ).where(Registration.id == registration.id)
         position = await waitlist_position(registration.event, ticket)
+        await record(
+            "registration.approved",
+            event=registration.event,
+            registration_id=registration.id,
+            changes=_placed("pending", None, status, position),
+            now=now,
+        )
         await enqueue(
             message,
             event_id=registration.event,
@@ -705,6 +785,15 @@ async def move_up(slug: str, registration_id: int, *, now: datetime) -> Registra
                     Registration.updated_at: now,
                 }
             ).where(Registration.id == registration.id)
+            after = await waitlist_position(registration.event, ahead["waitlist_ticket"])
+            assert after is not None
+            await record(
+                "registration.moved_up",
+                event=registration.event,
+                registration_id=registration.id,
+                changes={"waitlist_position": [after + 1, after]},
+                now=now,
+            )
     return await by_id(slug, registration_id)
 
 
@@ -730,6 +819,13 @@ async def promote(
             )
         if not await _claim_seat(registration.event, beyond_capacity=exceed_capacity):
             raise Conflict(N_("the event is fully booked"), code="event_full")
+        await record(
+            "registration.promoted",
+            event=registration.event,
+            registration_id=registration.id,
+            changes=_placed("waitlisted", registration.waitlist_position, "confirmed", None),
+            now=now,
+        )
         await Registration.update(
             {
                 Registration.status: "confirmed",

@@ -42,6 +42,11 @@ from treffpunkt.attendance.controllers import (
 )
 from treffpunkt.attendance.feedback_pages import FeedbackOrganiserPagesController
 from treffpunkt.attendance.report_views import ReportsController
+from treffpunkt.audit.controllers import (
+    AccountHistoryPagesController,
+    EventHistoryApiController,
+    EventHistoryPagesController,
+)
 from treffpunkt.db import connection_pool
 from treffpunkt.events.controllers import EventPagesController, catalogue_feed
 from treffpunkt.events.syndication import events_feed, robots_txt, sitemap_xml
@@ -207,6 +212,9 @@ def create_app() -> Litestar:
             switch_language,
             EventChangeApiController,
             EventPagesController,
+            EventHistoryApiController,
+            EventHistoryPagesController,
+            AccountHistoryPagesController,
             catalogue_feed,
             events_feed,
             sitemap_xml,

@@ -9,8 +9,10 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Receive, Scope, Send
 
 from treffpunkt.accounts.services import CurrentOrganiser, organiser_by_id, organiser_for_token
+from treffpunkt.audit.actors import REGISTRANT, account_actor, actor_scope, set_actor
 from treffpunkt.errors import N_, Forbidden, NotFound
 from treffpunkt.events.services import may_manage
 from treffpunkt.settings import get_settings
@@ -20,9 +22,26 @@ SESSION_EPOCH = "epoch"
 
 
 class OrganiserAuthentication(AbstractAuthenticationMiddleware):
-    """Sets `request.user` to the calling organiser, or None for the public; never refuses."""
+    """Sets `request.user` to the calling organiser, or None for the public; never refuses.
+
+    It also says who acts for the audit trail (see treffpunkt.audit.actors), for this request
+    only: the organiser or admin, else a member of the public, which on our pages can only
+    mean someone registering or managing their own registration.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with actor_scope(REGISTRANT):
+            await super().__call__(scope, receive, send)
 
     async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        result = await self._authenticate(connection)
+        if isinstance(result.user, CurrentOrganiser):
+            set_actor(account_actor(result.user.id, is_admin=result.user.is_admin))
+        return result
+
+    async def _authenticate(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         if connection.url.path.startswith("/api/"):

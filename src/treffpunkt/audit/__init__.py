@@ -1,0 +1,1 @@
+"""The audit trail: who changed which event, registration or account, when, and how."""
