@@ -42,6 +42,7 @@ from treffpunkt.settings import get_settings  # noqa: E402
 
 # Child tables first, so that emptying never trips a foreign key.
 TABLES = (
+    "privacy_erasure",
     "feedback_response",
     "feedback_question",
     "outbox_message",

@@ -46,6 +46,11 @@ from treffpunkt.db import connection_pool
 from treffpunkt.events.controllers import EventPagesController, catalogue_feed
 from treffpunkt.events.syndication import events_feed, robots_txt, sitemap_xml
 from treffpunkt.notifications.worker import run_worker
+from treffpunkt.privacy.controllers import (
+    PrivacyAdminController,
+    PrivacyApiController,
+    PrivacyPagesController,
+)
 from treffpunkt.registrations.controllers import (
     EventChangeApiController,
     RegistrationApiController,
@@ -235,6 +240,9 @@ def create_app() -> Litestar:
             OrganiserAdminController,
             PasswordPagesController,
             DashboardController,
+            PrivacyApiController,
+            PrivacyPagesController,
+            PrivacyAdminController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool, mail_worker, settled_heap],
