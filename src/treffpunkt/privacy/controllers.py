@@ -118,7 +118,8 @@ class PrivacyPagesController(Controller):
 
 
 async def _address(request: Request[Any, Any, Any]) -> str:
-    return form_text(await request.form(), "email").strip()[:254]
+    """The address typed into an admin form, in the form it is stored in."""
+    return services.lookup_address(form_text(await request.form(), "email")[:254])
 
 
 class PrivacyAdminController(Controller):
