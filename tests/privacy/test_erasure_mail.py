@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.mail_sink import Sink
-from tests.notifications.conftest import (  # noqa: F401 - fixtures
-    Confirmed,
-    confirmed,
-    organiser,
-    smtp,
-)
+from tests.notifications.conftest import Confirmed
 from tests.notifications.helpers import calendar_of, calendar_uid, sequence_of, text_of
 from tests.privacy.helpers import registration_row
 from treffpunkt.clock import utcnow
@@ -57,9 +52,7 @@ async def test_the_cancel_names_neither_the_person_nor_a_link(
     assert "/registrations/" not in text_of(mail)
 
 
-async def test_no_other_mail_reaches_the_erased_address(
-    smtp: Sink, confirmed: Confirmed
-) -> None:
+async def test_no_other_mail_reaches_the_erased_address(smtp: Sink, confirmed: Confirmed) -> None:
     await erase_and_deliver(confirmed, smtp)
     smtp.received.clear()
 
@@ -68,9 +61,7 @@ async def test_no_other_mail_reaches_the_erased_address(
     assert smtp.to(confirmed.email) == []
 
 
-async def test_once_delivered_the_cancel_keeps_no_address(
-    smtp: Sink, confirmed: Confirmed
-) -> None:
+async def test_once_delivered_the_cancel_keeps_no_address(smtp: Sink, confirmed: Confirmed) -> None:
     await erase_and_deliver(confirmed, smtp)
 
     await keep_retention(utcnow())

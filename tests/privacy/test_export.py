@@ -49,9 +49,7 @@ async def test_the_export_names_each_answer_with_its_question(client: httpx.Asyn
 
     body = await exported(client, anna.token)
 
-    assert body["answers"] == [
-        {"key": "diet", "question": "Essenswünsche", "answer": "ohne Nüsse"}
-    ]
+    assert body["answers"] == [{"key": "diet", "question": "Essenswünsche", "answer": "ohne Nüsse"}]
 
 
 async def test_the_export_summarises_the_event(client: httpx.AsyncClient) -> None:

@@ -152,4 +152,3 @@ async def keep_retention(now: datetime) -> list[tuple[int, int]]:
             done.append((event.event_id, count))
     await scrub_delivered_cancels()
     return done
-

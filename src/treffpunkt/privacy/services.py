@@ -23,6 +23,7 @@ from treffpunkt.attendance.tables import FeedbackQuestion, FeedbackResponse
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, NotFound
 from treffpunkt.events.services import EventView, get_event_by_id
+from treffpunkt.notifications.messages import ERASED
 from treffpunkt.notifications.outbox import enqueue
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.privacy.tables import Erasure
@@ -31,34 +32,32 @@ from treffpunkt.registrations.questions import questions_of
 from treffpunkt.registrations.tables import ACTIVE_STATUSES, Registration
 from treffpunkt.settings import get_settings
 
-ERASED_KIND = "registration_erased"
 # Shown where the name was; the address becomes erased-<id>@erased.invalid (RFC 2606: never
 # deliverable), so each erased row keeps a distinct, obviously empty address.
 ERASED_NAME = "—"
 SECRET_COLUMNS = frozenset({"token_hash", "link_nonce"})
-_PLACEHOLDER = "'erased-' || {id} || '@erased.invalid'"
-
-# Statements built from fixed text only; `where` picks registrations by fixed conditions.
+# Statements of fixed text only; `where` picks registrations by fixed conditions. Each erased
+# row and mail gets its own placeholder address: erased-<registration id>@erased.invalid.
 _DROP_WAITING_MAIL = (
     "DELETE FROM outbox_message WHERE status IN ('pending', 'sending')"
     " AND registration IN (SELECT id FROM registration WHERE {where})"
 )
 _SCRUB_SENT_MAIL = (
-    "UPDATE outbox_message SET recipient = " + _PLACEHOLDER.format(id="registration") + ","
+    "UPDATE outbox_message SET recipient = 'erased-' || registration || '@erased.invalid',"
     " last_error = '' WHERE registration IN (SELECT id FROM registration WHERE {where})"
 )
 _ANONYMISE = (
-    "UPDATE registration SET name = {{}}, email = " + _PLACEHOLDER.format(id="id") + ","
+    "UPDATE registration SET name = {{}}, email = 'erased-' || id || '@erased.invalid',"
     " organisation = '', role = '', notes = '', answers = {{}}, search_text = '',"
     " link_nonce = '', token_hash = 'erased-' || id, erased_at = {{}}, updated_at = {{}}"
     " WHERE {where} RETURNING id"
 )
 # The erasure's own CANCEL, once delivered (or given up), keeps no address either.
 _SCRUB_DELIVERED_CANCELS = (
-    "UPDATE outbox_message SET recipient = " + _PLACEHOLDER.format(id="registration") + ","
-    " last_error = '' WHERE kind = '" + ERASED_KIND + "'"
+    "UPDATE outbox_message SET recipient = 'erased-' || registration || '@erased.invalid',"
+    " last_error = '' WHERE kind = 'registration_erased'"
     " AND status IN ('sent', 'failed', 'skipped')"
-    " AND recipient <> " + _PLACEHOLDER.format(id="registration")
+    " AND recipient <> 'erased-' || registration || '@erased.invalid'"
 )
 
 
@@ -71,10 +70,6 @@ class ErasureOutcome:
     previous_status: str
     seat_freed: bool
     calendar_cancel_sent: bool
-
-
-def placeholder_address(registration_id: int) -> str:
-    return f"erased-{registration_id}@erased.invalid"
 
 
 async def anonymise(where: str, *args: Any, now: datetime) -> int:
@@ -95,9 +90,7 @@ async def scrub_delivered_cancels() -> None:
 
 
 async def _record(event_id: int, reason: str, count: int, now: datetime) -> None:
-    await Erasure.insert(
-        Erasure(event=event_id, reason=reason, registrations=count, done_at=now)
-    )
+    await Erasure.insert(Erasure(event=event_id, reason=reason, registrations=count, done_at=now))
 
 
 async def erase_registration(registration_id: int, *, reason: str, now: datetime) -> ErasureOutcome:
@@ -105,9 +98,11 @@ async def erase_registration(registration_id: int, *, reason: str, now: datetime
 
     Once an event is over nothing moves: the status stays, so attendance reports stay true.
     """
-    found = await Registration.select(Registration.event).where(
-        (Registration.id == registration_id) & Registration.erased_at.is_null()
-    ).first()
+    found = (
+        await Registration.select(Registration.event)
+        .where((Registration.id == registration_id) & Registration.erased_at.is_null())
+        .first()
+    )
     if found is None:
         raise NotFound(N_("no registration for this link"), code="registration_not_found")
     event = await get_event_by_id(found["event"])
@@ -129,7 +124,7 @@ async def erase_registration(registration_id: int, *, reason: str, now: datetime
         cancel = ongoing and registration.status == "confirmed"
         if cancel:
             await enqueue(
-                ERASED_KIND,
+                ERASED,
                 event_id=event.id,
                 registration_id=registration_id,
                 recipient=registration.email,
@@ -228,9 +223,9 @@ async def _feedback(registration_id: int, event_id: int) -> dict[str, Any] | Non
         return None
     labels = {
         row["key"]: row["label"]
-        for row in await FeedbackQuestion.select(FeedbackQuestion.key, FeedbackQuestion.label).where(
-            FeedbackQuestion.event == event_id
-        )
+        for row in await FeedbackQuestion.select(
+            FeedbackQuestion.key, FeedbackQuestion.label
+        ).where(FeedbackQuestion.event == event_id)
     }
     return {
         "given_at": response["created_at"],
