@@ -29,6 +29,7 @@ from treffpunkt.privacy.retention import keep_retention
 from treffpunkt.registrations import services
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
+from treffpunkt.web.redaction import mask_addresses
 
 pytestmark = pytest.mark.anyio
 
@@ -157,3 +158,38 @@ async def test_nothing_anyone_does_puts_personal_data_or_secrets_into_the_log(
     ]
     assert "the database went away" in log  # the capture saw the app's error log
     assert [secret for secret in personal if secret in log] == []
+
+
+async def test_an_unexpected_error_naming_an_address_is_written_without_it(
+    client: httpx.AsyncClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As PostgreSQL's unique violations do: the traceback's text names the address."""
+    owner, auth = await factories.organiser_with_token()
+    event = await factories.event(owner)
+    await register_through_the_form(client, event.slug)
+    token = await token_of(client, event.slug, auth, PERSON["email"])
+
+    async def broken(_: str) -> None:
+        raise RuntimeError(f"Key (event, email)=(1, {PERSON['email']}) already exists.")
+
+    monkeypatch.setattr(services, "by_token", broken)
+    capsys.readouterr()
+
+    response = await client.get(f"/api/v1/registrations/{token}")
+
+    written = capsys.readouterr().out
+    assert response.status_code == 500
+    assert "already exists" in written
+    assert PERSON["email"] not in written
+    assert "<address>" in written
+
+
+def test_the_mask_takes_every_address_out_of_a_log_entry() -> None:
+    entry = {"event": "failed", "exception": "to anna@köln.de and b.c+d@sub.example.org"}
+
+    assert mask_addresses(None, "error", entry) == {
+        "event": "failed",
+        "exception": "to <address> and <address>",
+    }
