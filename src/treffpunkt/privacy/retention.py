@@ -16,7 +16,7 @@ import structlog
 
 from treffpunkt.db import as_datetime, write_transaction
 from treffpunkt.events.tables import Event
-from treffpunkt.privacy.services import anonymise, scrub_delivered_cancels
+from treffpunkt.privacy.services import anonymise, record_erasure, scrub_delivered_cancels
 from treffpunkt.privacy.tables import Erasure
 from treffpunkt.registrations.services import lock_event
 from treffpunkt.settings import get_settings
@@ -136,9 +136,7 @@ async def anonymise_event(event_id: int, *, now: datetime) -> int:
         await lock_event(event_id)
         count = await anonymise("event = {} AND erased_at IS NULL", event_id, now=now)
         if count:
-            await Erasure.insert(
-                Erasure(event=event_id, reason="retention", registrations=count, done_at=now)
-            )
+            await record_erasure(event_id, "retention", count, now)
     return count
 
 

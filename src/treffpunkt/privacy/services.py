@@ -89,7 +89,8 @@ async def scrub_delivered_cancels() -> None:
     await OutboxMessage.raw(_SCRUB_DELIVERED_CANCELS)
 
 
-async def _record(event_id: int, reason: str, count: int, now: datetime) -> None:
+async def record_erasure(event_id: int, reason: str, count: int, now: datetime) -> None:
+    """What was erased, for `treffpunkt privacy due` and the admin page: never who."""
     await Erasure.insert(Erasure(event=event_id, reason=reason, registrations=count, done_at=now))
 
 
@@ -121,8 +122,9 @@ async def erase_registration(registration_id: int, *, reason: str, now: datetime
         if ongoing and registration.status in ACTIVE_STATUSES:
             await registrations.cancel_for_erasure(registration, now=now)
         await anonymise("id = {}", registration_id, now=now)
-        cancel = ongoing and registration.status == "confirmed"
-        if cancel:
+        # Only a held seat put the event into their calendar; only that needs taking out.
+        held_seat = ongoing and registration.status == "confirmed"
+        if held_seat:
             await enqueue(
                 ERASED,
                 event_id=event.id,
@@ -131,13 +133,13 @@ async def erase_registration(registration_id: int, *, reason: str, now: datetime
                 language=registration.language,
                 payload={"ended_before": addressee.ended_before},
             )
-        await _record(event.id, reason, 1, now)
+        await record_erasure(event.id, reason, 1, now)
     return ErasureOutcome(
         registration_id=registration_id,
         event_slug=event.slug,
         previous_status=registration.status,
-        seat_freed=ongoing and registration.status == "confirmed",
-        calendar_cancel_sent=cancel,
+        seat_freed=held_seat,
+        calendar_cancel_sent=held_seat,
     )
 
 
