@@ -43,6 +43,7 @@ from treffpunkt.settings import get_settings  # noqa: E402
 # Child tables first, so that emptying never trips a foreign key.
 TABLES = (
     "audit_entry",
+    "privacy_erasure",
     "feedback_response",
     "feedback_question",
     "outbox_message",

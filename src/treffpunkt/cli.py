@@ -173,6 +173,80 @@ def revoke_token(secret: str | None, token_id: int | None) -> None:
     click.echo(f"revoked token {revoked}")
 
 
+@main.group()
+def privacy() -> None:
+    """Personal data: export or erase one address; what retention has due and has done."""
+
+
+@privacy.command("export")
+@click.option("--email", required=True)
+def privacy_export(email: str) -> None:
+    """Print, as JSON, everything stored about this address (registrations, organiser account)."""
+    import msgspec
+
+    from treffpunkt.privacy.services import export_address
+
+    data = _run(_with_database(export_address(email)))
+    click.echo(msgspec.json.format(msgspec.json.encode(data)).decode())
+
+
+@privacy.command("erase")
+@click.option("--email", required=True)
+@click.option("--yes", is_flag=True, help="Do not ask (it never asks when stdin is no terminal).")
+def privacy_erase(email: str, yes: bool) -> None:
+    """Erase every registration of this address: seats freed, personal data anonymised."""
+    from treffpunkt.clock import utcnow
+    from treffpunkt.privacy.services import erase_address, registrations_of
+
+    found = _run(_with_database(registrations_of(email)))
+    if found and not yes and sys.stdin.isatty():
+        click.confirm(f"Erase {len(found)} registration(s) of {email}?", abort=True)
+    outcomes = _run(_with_database(erase_address(email, now=utcnow())))
+    for outcome in outcomes:
+        freed = ", seat freed" if outcome.seat_freed else ""
+        mailed = ", calendar cancellation queued" if outcome.calendar_cancel_sent else ""
+        click.echo(
+            f"erased registration {outcome.registration_id} at {outcome.event_slug}"
+            f" (was {outcome.previous_status}{freed}{mailed})"
+        )
+    click.echo(f"erased {len(outcomes)} registration(s)")
+
+
+@privacy.command("due")
+def privacy_due() -> None:
+    """What retention has due now, what comes due within 30 days, and what was done."""
+    from treffpunkt.clock import utcnow
+    from treffpunkt.privacy.retention import report
+
+    found = _run(_with_database(report(utcnow())))
+
+    def day(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d")
+
+    click.echo(f"retention: {found.days} days after an event ends")
+    for heading, events in (("due now", found.due), ("due within 30 days", found.coming)):
+        click.echo(f"{heading}: {len(events)} event(s)")
+        for event in events:
+            click.echo(
+                f"  {event.slug}  ended {day(event.ends_at)}  due {day(event.due_at)}"
+                f"  {event.registrations} registration(s)"
+            )
+    click.echo(f"done: {len(found.done)} erasure(s), newest first")
+    for done in found.done:
+        click.echo(
+            f"  {day(done.done_at)}  {done.event_slug}  {done.reason}"
+            f"  {done.registrations} registration(s)"
+        )
+
+
+async def _with_database(work: Awaitable[T]) -> T:
+    """One command's work with the connection pool open (transactions need it)."""
+    from treffpunkt.db import connection_pool
+
+    async with connection_pool(max_size=2):
+        return await work
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

@@ -142,6 +142,7 @@ APP_REGISTRY = AppRegistry(
         "treffpunkt.notifications.piccolo_app",
         "treffpunkt.attendance.piccolo_app",
         "treffpunkt.audit.piccolo_app",
+        "treffpunkt.privacy.piccolo_app",
     ]
 )
 

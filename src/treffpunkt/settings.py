@@ -92,6 +92,8 @@ class Settings:
     invite_days: int = 7
     # The bearer token a Prometheus scraper sends to /metrics; unset: no metrics.
     metrics_token: str | None = None
+    # Days after an event ends until its registrations' personal data is anonymised.
+    retention_days: int = 180
 
     @property
     def is_postgres(self) -> bool:
@@ -140,7 +142,15 @@ def load_settings() -> Settings:
         catalogue_cache_seconds=_int("TREFFPUNKT_CATALOGUE_CACHE_SECONDS", 1),
         invite_days=_int("TREFFPUNKT_INVITE_DAYS", 7),
         metrics_token=os.environ.get("TREFFPUNKT_METRICS_TOKEN") or None,
+        retention_days=_retention_days(),
     )
+
+
+def _retention_days() -> int:
+    days = _int("TREFFPUNKT_RETENTION_DAYS", 180)
+    if days < 0:
+        raise SettingsError(f"TREFFPUNKT_RETENTION_DAYS must not be negative, not {days}")
+    return days
 
 
 @cache

@@ -33,6 +33,7 @@ from treffpunkt.db import connection_pool
 from treffpunkt.errors import DomainError
 from treffpunkt.events.schemas import EventUpdate
 from treffpunkt.events.tables import Event
+from treffpunkt.privacy.services import erase_by_token
 from treffpunkt.registrations import services
 from treffpunkt.registrations.event_changes import update_and_notify
 from treffpunkt.registrations.schemas import RegistrationForm
@@ -65,6 +66,7 @@ class Model:
     status: dict[int, str] = field(default_factory=dict)
     email: dict[int, str] = field(default_factory=dict)
     queue: list[int] = field(default_factory=list)
+    erased: set[int] = field(default_factory=set)
     # Confirmed may stand above capacity only by an organiser's explicit decision (one seat
     # per decision), and no other step may raise it further.
     allowed: int | None = None
@@ -99,7 +101,7 @@ class Model:
 
 
 class SeatRules(RuleBasedStateMachine):
-    """Random sequences of register, cancel, decline, approve, move up, promote, capacity."""
+    """Random sequences of register, cancel, decline, approve, move up, promote, capacity, erase."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -204,7 +206,9 @@ class SeatRules(RuleBasedStateMachine):
         token = self.run(services.token_for(rid))
         was = self.model.status[rid]
         code = self.attempt(services.cancel_by_person(token, now=self.now))
-        if was == "cancelled":
+        if rid in self.model.erased:
+            assert code == "registration_not_found"  # the link died with the data
+        elif was == "cancelled":
             assert code is None  # cancelling twice is not an error, and changes nothing
         elif was == "declined":
             assert code == "registration_inactive"
@@ -270,6 +274,23 @@ class SeatRules(RuleBasedStateMachine):
             self.exceeding = exceed and not seat_free
         else:
             assert code == "event_full"
+
+    @precondition(lambda self: self.model.status)
+    @rule(data=st.data())
+    def erase(self, data: st.DataObject) -> None:
+        """The person erases their data by their link: a cancellation, and the address is gone."""
+        model = self.model
+        rid = self._pick(data, ACTIVE_STATUSES if data.draw(st.booleans()) else None)
+        token = self.run(services.token_for(rid))
+        code = self.attempt(erase_by_token(token, now=self.now))
+        if rid in model.erased:
+            assert code == "registration_not_found"
+            return
+        assert code is None
+        if model.status[rid] in ACTIVE_STATUSES:
+            model.end(rid, "cancelled")
+        model.erased.add(rid)
+        model.email[rid] = f"erased-{rid}@erased.invalid"
 
     @rule(capacity=CAPACITIES)
     def change_capacity(self, capacity: int | None) -> None:

@@ -63,8 +63,12 @@ def token_routes(token: str) -> list[tuple[str, str]]:
         ("PATCH", f"/api/v1/registrations/{token}"),
         ("GET", f"/registrations/{token}?next={token}"),
         ("GET", f"/calendar.ics?token={token}"),
+        ("GET", f"/registrations/{token}/my-data.json"),
+        ("GET", f"/registrations/{token}/erase"),
+        ("GET", f"/api/v1/registrations/{token}/export"),
         ("POST", f"/registrations/{token}/cancel"),
         ("DELETE", f"/api/v1/registrations/{token}"),
+        ("POST", f"/api/v1/registrations/{token}/erase"),
     ]
 
 

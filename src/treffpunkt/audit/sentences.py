@@ -94,6 +94,10 @@ SENTENCES = {
     "registration.walk_in": N_("%(actor)s added %(registration)s as a walk-in"),
     "registration.checked_in": N_("%(actor)s checked in %(registration)s"),
     "registration.check_in_undone": N_("%(actor)s undid the check-in of %(registration)s"),
+    "registration.erased": N_("%(actor)s erased the personal data of registration #%(number)s"),
+    "event.personal_data_anonymised": N_(
+        "%(actor)s anonymised the personal data of %(count)s registrations (retention)"
+    ),
     "account.created": N_("%(actor)s created the account of %(account)s"),
     "account.invited": N_("%(actor)s invited %(account)s"),
     "account.invitation_resent": N_("%(actor)s sent %(account)s a new invitation"),
@@ -112,6 +116,7 @@ SENTENCES = {
 CHANGED = N_("%(actor)s changed the %(field)s from %(before)s to %(after)s")
 CHANGED_UNQUOTED = N_("%(actor)s changed the %(field)s")
 CANCELLED_BY_REGISTRANT = N_("%(registration)s cancelled their registration")
+ERASED_BY_REGISTRANT = N_("The person of registration #%(number)s erased their personal data")
 CANCELLATION_REASON = N_("Reason: %(reason)s")
 
 ACTOR_KINDS = {
@@ -170,6 +175,8 @@ def sentences(entry: Entry, zone: ZoneInfo) -> list[str]:
         "recipients": _after(entry, "recipients") or 0,
         "token": f"#{_after(entry, 'token') or (entry.changes.get('token') or [None])[0]}",
         "fields": ", ".join(_field(name) for name in sorted(entry.changes)),
+        "number": entry.registration_id,
+        "count": _after(entry, "registrations") or 0,
     }
     position = entry.changes.get("waitlist_position")
     if isinstance(position, list):
@@ -180,6 +187,8 @@ def sentences(entry: Entry, zone: ZoneInfo) -> list[str]:
         ]
     if entry.action == "registration.cancelled" and entry.actor_kind == "registrant":
         return [gettext(CANCELLED_BY_REGISTRANT) % params]
+    if entry.action == "registration.erased" and entry.actor_kind == "registrant":
+        return [gettext(ERASED_BY_REGISTRANT) % params]
     template = SENTENCES.get(entry.action)
     said = [gettext(template) % params if template else entry.action]
     reason = _after(entry, "reason")

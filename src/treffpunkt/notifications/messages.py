@@ -49,6 +49,9 @@ INVITING = {
 # Of these, only people holding a seat get the calendar entry; others just read the news.
 NEWS_FOR_EVERYONE = {"event_updated", "event_cancelled"}
 CANCELLING = {"registration_cancelled", "registration_declined", "event_cancelled"}
+# The last mail to someone whose data was erased: a CANCEL addressed from the outbox row
+# alone, since the registration no longer holds a name, an address or a link.
+ERASED = "registration_erased"
 # News of a place (or a wait for one) and reminders mean nothing once the event has begun.
 BEFORE_THE_START = {
     "registration_promoted",
@@ -72,6 +75,7 @@ SUBJECTS = {
     "event_cancelled": N_("Cancelled: %(title)s"),
     "reminder": N_("Reminder: %(title)s"),
     "thank_you": N_("Thank you for coming: %(title)s"),
+    ERASED: N_("Your data has been erased: %(title)s"),
 }
 
 
@@ -119,7 +123,7 @@ def _why_obsolete(
     now: datetime,
 ) -> str | None:
     """Why what the mail says is no longer true at send time; None while it still is."""
-    if kind in ("event_cancelled", "registration_cancelled", "registration_declined"):
+    if kind in ("event_cancelled", "registration_cancelled", "registration_declined", ERASED):
         return None
     if event.status == "cancelled":
         return "the event has been cancelled"
@@ -203,7 +207,10 @@ async def render(
         return plain, account.name, row["recipient"]
     batch = batch or BatchContext()
     event = await batch.event(row["event"])
-    addressee = await batch.addressee(row["registration"]) if row["registration"] else None
+    erased = row["kind"] == ERASED
+    addressee = (
+        await batch.addressee(row["registration"]) if row["registration"] and not erased else None
+    )
     registration = addressee.registration if addressee else None
     payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
     kind = _status_kind(row["kind"], registration) if registration else row["kind"]
@@ -276,6 +283,19 @@ async def render(
                 cancellation(ical, attendee, sequence=sequence, description=description, now=now),
                 "CANCEL",
             )
+    if erased:
+        ended_before = int(payload.get("ended_before", 0))
+        sequence = personal_sequence(event.sequence, ended_before, ends_this_one=True)
+        calendar_bytes, method = (
+            cancellation(
+                ical,
+                Attendee("", row["recipient"]),
+                sequence=sequence,
+                description=description,
+                now=now,
+            ),
+            "CANCEL",
+        )
     mail = Mail(
         subject=subject,
         text=text,

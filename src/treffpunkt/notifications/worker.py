@@ -40,6 +40,7 @@ from treffpunkt.notifications.smtp import (
     send,
 )
 from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.privacy.retention import keep_retention
 from treffpunkt.settings import get_settings
 
 logger = structlog.get_logger("treffpunkt.mail")
@@ -304,7 +305,7 @@ async def drain(stop: asyncio.Event | None = None, *, worker: str | None = None)
 
 
 async def run_worker(stop: asyncio.Event) -> None:
-    """Drain the outbox until told to stop; schedule reminders once a minute."""
+    """Drain the outbox until told to stop; reminders and retention once a minute."""
     settings = get_settings()
     if settings.smtp_url:
         parse_smtp_url(settings.smtp_url)  # fail at start on a malformed URL
@@ -317,6 +318,7 @@ async def run_worker(stop: asyncio.Event) -> None:
             now = utcnow()
             if now >= next_scan:
                 await schedule_reminders(now)
+                await keep_retention(now)
                 next_scan = now + REMINDER_SCAN_EVERY
             result = await drain(stop, worker=worker)
             busy = result.sent + result.failed + result.skipped

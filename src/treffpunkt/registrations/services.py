@@ -623,12 +623,15 @@ async def change_registration(
 async def _end(
     registration: RegistrationView,
     status: str,
-    message: str,
+    message: str | None,
     *,
     now: datetime,
     actor: Actor | None = None,
 ) -> RegistrationView:
-    """Cancel or decline: the seat (if any) goes to the head of the waiting list at once."""
+    """Cancel or decline: the seat (if any) goes to the head of the waiting list at once.
+
+    Without `message` nobody is told: erasure writes a mail of its own.
+    """
     async with write_transaction():
         await lock_event(registration.event)
         current = (
@@ -662,13 +665,14 @@ async def _end(
         if current["status"] == "confirmed":
             await _release_seat(registration.event)
             await fill_free_seats(registration.event, now=now)
-        await enqueue(
-            message,
-            event_id=registration.event,
-            registration_id=registration.id,
-            recipient=registration.email,
-            language=registration.language,
-        )
+        if message is not None:
+            await enqueue(
+                message,
+                event_id=registration.event,
+                registration_id=registration.id,
+                recipient=registration.email,
+                language=registration.language,
+            )
     ended = await _view(Registration.id == registration.id)
     assert ended is not None
     return ended
@@ -684,6 +688,13 @@ async def cancel_by_person(token: str, *, now: datetime) -> RegistrationView:
     return await _end(
         registration, "cancelled", "registration_cancelled", now=now, actor=REGISTRANT
     )
+
+
+async def cancel_for_erasure(
+    registration: RegistrationView, *, now: datetime, actor: Actor | None = None
+) -> None:
+    """Free the seat exactly as a cancellation does, but send no cancellation mail."""
+    await _end(registration, "cancelled", None, now=now, actor=actor)
 
 
 async def cancel_by_organiser(

@@ -40,6 +40,8 @@ class Registration(Table, tablename="registration"):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     cancelled_at = Timestamptz(null=True, default=None)
+    # When the personal data was erased (on request or by retention); the row stays for counts.
+    erased_at = Timestamptz(null=True, default=None)
 
 
 class Question(Table, tablename="registration_question"):

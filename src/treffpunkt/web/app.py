@@ -51,6 +51,11 @@ from treffpunkt.db import connection_pool
 from treffpunkt.events.controllers import EventPagesController, catalogue_feed
 from treffpunkt.events.syndication import events_feed, robots_txt, sitemap_xml
 from treffpunkt.notifications.worker import run_worker
+from treffpunkt.privacy.controllers import (
+    PrivacyAdminController,
+    PrivacyApiController,
+    PrivacyPagesController,
+)
 from treffpunkt.registrations.controllers import (
     EventChangeApiController,
     RegistrationApiController,
@@ -65,6 +70,7 @@ from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_
 from treffpunkt.web.metrics import metrics, prometheus_config
 from treffpunkt.web.pages import front_door, health, health_live, health_ready
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
+from treffpunkt.web.redaction import mask_addresses
 from treffpunkt.web.request_ids import RequestIds
 from treffpunkt.web.templating import template_config
 from treffpunkt.workspace.dashboard import DashboardController
@@ -136,19 +142,23 @@ class RouteLoggingMiddleware(LoggingMiddleware):
 
 def _logging(settings: Settings) -> StructlogPlugin:
     # Only method, route and status: bodies, headers and cookies carry personal data.
+    structlog_config = StructLoggingConfig(
+        # Our 500 handler logs unexpected errors; 4xx answers are not errors of ours.
+        log_exceptions="never",
+        # Loggers follow the configuration in force when they log, not the one when
+        # they first logged: one log line per request costs microseconds more, and a
+        # later configuration (a capture in tests, another app) is never missed.
+        cache_logger_on_first_use=False,
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[settings.log_level]
+        ),
+    )
+    # After tracebacks are formatted, before the renderer writes the line.
+    assert structlog_config.processors is not None
+    structlog_config.processors.insert(-1, mask_addresses)
     return StructlogPlugin(
         StructlogConfig(
-            # Our 500 handler logs unexpected errors; 4xx answers are not errors of ours.
-            structlog_logging_config=StructLoggingConfig(
-                log_exceptions="never",
-                # Loggers follow the configuration in force when they log, not the one when
-                # they first logged: one log line per request costs microseconds more, and a
-                # later configuration (a capture in tests, another app) is never missed.
-                cache_logger_on_first_use=False,
-                wrapper_class=structlog.make_filtering_bound_logger(
-                    logging.getLevelNamesMapping()[settings.log_level]
-                ),
-            ),
+            structlog_logging_config=structlog_config,
             # Requests are logged at INFO: above it, the middleware would only cost time.
             enable_middleware_logging=logging.getLevelNamesMapping()[settings.log_level]
             <= logging.INFO,
@@ -243,6 +253,9 @@ def create_app() -> Litestar:
             OrganiserAdminController,
             PasswordPagesController,
             DashboardController,
+            PrivacyApiController,
+            PrivacyPagesController,
+            PrivacyAdminController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool, mail_worker, settled_heap],
