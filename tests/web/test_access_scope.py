@@ -266,3 +266,18 @@ async def test_checking_in_by_the_id_of_another_events_registration_reaches_noth
 
     assert response.status_code == 404
     assert (await stored(scene.anna))["checked_in_at"] is None
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+async def test_the_dashboard_lists_only_the_events_an_organiser_runs(
+    client: httpx.AsyncClient, scene: Scene
+) -> None:
+    await sign_in(client, scene.b)
+
+    page = (await client.get("/organiser")).text
+
+    assert scene.z.title in page
+    assert scene.x.title not in page
+    assert scene.y.title not in page

@@ -56,11 +56,12 @@ pytestmark = pytest.mark.anyio
 
 ANONYMOUS, WRONG, REVOKED = "anonymous", "wrong-token", "revoked-token"
 OTHER, CO, OWNER, ADMIN = "other-organiser", "co-organiser", "owner", "admin"
+WRONG_KIND = "owner-wrong-kind"
 # Who calls. On pages "wrong-token" is a forged session cookie and "revoked-token" the owner's
 # session from before they signed out everywhere; on the API both are bearer tokens (the
-# revoked one is the owner's).
-CALLERS = (ANONYMOUS, WRONG, REVOKED, OTHER, CO, OWNER, ADMIN)
-ORGANISERS = (OTHER, CO, OWNER, ADMIN)
+# revoked one is the owner's). "owner-wrong-kind" sends the owner's session cookie to the API
+# and the owner's bearer token to pages: neither counts there, so it is anonymous.
+CALLERS = (ANONYMOUS, WRONG, REVOKED, WRONG_KIND, OTHER, CO, OWNER, ADMIN)
 
 
 class Policy(Enum):
@@ -388,6 +389,8 @@ CASES = [(key, caller) for key in DISCOVERED for caller in CALLERS]
 
 
 def expected(route: Route, caller: str, *, api: bool) -> Outcome:
+    if caller == WRONG_KIND:
+        caller = ANONYMOUS
     if caller in (WRONG, REVOKED):
         if api:
             return Outcome.SIGN_IN
@@ -568,13 +571,17 @@ async def call(
     body = route.body(world) if route.body else None
     headers: dict[str, str] = {}
     if is_api(path):
-        if caller != ANONYMOUS:
+        if caller == WRONG_KIND:
+            headers["cookie"] = world.cookies[OWNER]
+        elif caller != ANONYMOUS:
             headers["authorization"] = f"Bearer {world.bearer[caller]}"
         return await client.request(method, path, json=body, headers=headers)
     cookies = [csrf_cookie()]
-    if caller != ANONYMOUS:
+    if caller == WRONG_KIND:
+        headers["authorization"] = f"Bearer {world.bearer[OWNER]}"
+    elif caller != ANONYMOUS:
         cookies.append(world.cookies[caller])
-    headers = {"cookie": "; ".join(cookies), "x-csrftoken": CSRF}
+    headers.update({"cookie": "; ".join(cookies), "x-csrftoken": CSRF})
     return await client.request(method, path, data=body, headers=headers)
 
 
