@@ -498,10 +498,14 @@ async def every_row() -> Rows:
     return rows
 
 
+# Columns that any authenticated call may change: a refused organiser's token was used.
+VOLATILE_COLUMNS = {"last_used_at"}
+
+
 def comparable(rows: Rows) -> Rows:
-    """Everything stored, but when tokens were last used (a refused organiser's token was)."""
+    """Everything stored, but the volatile columns."""
     return {
-        table: [{k: v for k, v in row.items() if k != "last_used_at"} for row in found]
+        table: [{k: v for k, v in row.items() if k not in VOLATILE_COLUMNS} for row in found]
         for table, found in rows.items()
     }
 
@@ -516,7 +520,8 @@ async def restore(rows: Rows) -> None:
             marks = ", ".join("(" + ", ".join("{}" for _ in row) + ")" for row in found)
             values = [value for row in found for value in row.values()]
             await Event.raw(f"INSERT INTO {table} ({columns}) VALUES {marks}", *values)  # noqa: S608
-        if is_postgres():
+        # Emptying restarted the ids; the next new row must come after the restored ones.
+        if is_postgres() and found and "id" in found[0]:
             await Event.raw(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
@@ -557,10 +562,12 @@ def is_api(path: str) -> bool:
 
 
 def filled(key: str, route: Route, world: World) -> str:
-    path = key.split(" ", 1)[1]
-    return PARAMETER.sub(
-        lambda match: world.values[route.values.get(match.group(1), match.group(1))], path
-    )
+    def value(match: re.Match[str]) -> str:
+        name = route.values.get(match.group(1), match.group(1))
+        assert name in world.values, f"no value for {{{name}}} in {key}: add one in build_world"
+        return world.values[name]
+
+    return PARAMETER.sub(value, key.split(" ", 1)[1])
 
 
 async def call(
