@@ -185,7 +185,11 @@ ROUTES: dict[str, Route] = {
     "GET /schema/{path}": Route(P.PUBLIC),
     # --- signing in -------------------------------------------------------------------------
     "GET /login": Route(P.PUBLIC, ok=(200,)),
-    "POST /login": Route(P.PUBLIC, body=lambda w: {"email": "x@example.org", "password": "x"}),
+    "POST /login": Route(
+        P.PUBLIC,
+        body=lambda w: {"email": w.emails[OTHER], "password": factories.PASSWORD},
+        ok=(303,),
+    ),
     "POST /logout": Route(P.ORGANISER, ok=(303,)),
     "POST /logout/everywhere": Route(P.ORGANISER, ok=(303,)),
     "GET /password/forgot": Route(P.PUBLIC, ok=(200,)),
@@ -263,14 +267,28 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/events/{slug}/attendance": Route(P.MANAGER, ok=(200,)),
     "GET /api/v1/events/{slug}/feedback": Route(P.MANAGER, ok=(200,)),
     "GET /api/v1/events/{slug}/feedback-questions": Route(P.MANAGER, ok=(200,)),
-    "PUT /api/v1/events/{slug}/feedback-questions": Route(P.MANAGER),
+    "PUT /api/v1/events/{slug}/feedback-questions": Route(
+        P.MANAGER,
+        body=lambda w: [
+            {"key": key, "kind": "rating", "label": "Wie war es?"} for key in ("a", "b", "c")
+        ],
+        ok=(200,),
+    ),
     "POST /api/v1/events/{slug}/thank-you": Route(P.MANAGER),
     # --- the organisers' pages ---------------------------------------------------------------
     "GET /organiser": Route(P.ORGANISER, ok=(200,)),
     "GET /organiser/reports": Route(P.ORGANISER, ok=(200,)),
     "GET /organiser/reports.csv": Route(P.ORGANISER, ok=(200,)),
     "GET /organiser/account": Route(P.ORGANISER, ok=(200,)),
-    "POST /organiser/account/password": Route(P.ORGANISER),
+    "POST /organiser/account/password": Route(
+        P.ORGANISER,
+        body=lambda w: {
+            "current_password": factories.PASSWORD,
+            "password": "a new passphrase",
+            "password_repeat": "a new passphrase",
+        },
+        ok=(303,),
+    ),
     "POST /organiser/account/tokens": Route(P.ORGANISER, ok=(303,)),
     "GET /organiser/account/tokens/{token_id}/revoke": Route(P.OWN_ACCOUNT, ok=(200,)),
     "POST /organiser/account/tokens/{token_id}/revoke": Route(P.OWN_ACCOUNT, ok=(303,)),
@@ -608,9 +626,10 @@ def check(response: httpx.Response, outcome: Outcome, route: Route, path: str, a
         assert status == 401, what
         assert kind.startswith(PROBLEM_JSON), what
         assert response.json()["code"] == "not_authenticated", what
+        assert response.headers["www-authenticate"].startswith("Bearer"), what
     elif outcome is Outcome.SIGN_IN:
         assert status in (302, 303), what
-        assert location.startswith("/login?next="), what
+        assert location == f"/login?next={path}", what
     elif outcome is Outcome.FORBIDDEN:
         assert status == 403, what
         if for_programs:
