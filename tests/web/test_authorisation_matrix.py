@@ -372,7 +372,6 @@ ROUTES: dict[str, Route] = {
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 TYPED_PARAMETER = re.compile(r"\{(\w+):\w+\}")
 PARAMETER = re.compile(r"\{(\w+)\}")
-SAFE_METHODS = {"GET", "HEAD"}
 
 
 def route_key(method: str, path: str) -> str:
