@@ -364,6 +364,23 @@ ROUTES: dict[str, Route] = {
     "POST /admin/organisers/{organiser_id}/access": Route(
         P.ADMIN, body=lambda w: {"change": "deactivate"}, ok=(303,)
     ),
+    "GET /api/v1/events/{slug}/history": Route(P.MANAGER, ok=(200,)),
+    "GET /organiser/events/{slug}/history": Route(P.MANAGER, ok=(200,)),
+    "GET /organiser/account/history": Route(P.ORGANISER, ok=(200,)),
+    "GET /admin/organisers/{organiser_id}/history": Route(P.ADMIN, ok=(200,)),
+    "GET /api/v1/registrations/{token}/export": Route(P.SECRET_LINK, ok=(200,)),
+    "POST /api/v1/registrations/{token}/erase": Route(P.SECRET_LINK),
+    "GET /registrations/{token}/my-data.json": Route(P.SECRET_LINK, ok=(200,)),
+    "GET /registrations/{token}/erase": Route(P.SECRET_LINK, ok=(200,)),
+    "POST /registrations/{token}/erase": Route(P.SECRET_LINK, ok=(303,)),
+    "GET /privacy/erased": Route(P.PUBLIC),
+    "GET /admin/privacy": Route(P.ADMIN, ok=(200,)),
+    "POST /admin/privacy/find": Route(P.ADMIN, body=lambda w: {"email": "anna@example.org"}),
+    "POST /admin/privacy/export": Route(P.ADMIN, body=lambda w: {"email": "anna@example.org"}),
+    "POST /admin/privacy/erase/confirm": Route(
+        P.ADMIN, body=lambda w: {"email": "anna@example.org"}
+    ),
+    "POST /admin/privacy/erase": Route(P.ADMIN, body=lambda w: {"email": "anna@example.org"}),
     "GET /admin/mailbox": Route(P.ADMIN, ok=(200,)),
     "GET /admin/mailbox/{outbox_id}": Route(P.ADMIN, ok=(200,)),
     "GET /admin/mailbox/{outbox_id}/parts/{index}": Route(P.ADMIN, ok=(200,)),
