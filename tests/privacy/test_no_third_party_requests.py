@@ -90,3 +90,20 @@ def test_the_check_finds_a_third_party_resource() -> None:
     assert [url for url in _targets(page) if is_third_party(url)] == [
         "https://fonts.example.com/a.css"
     ]
+
+
+async def test_the_api_schema_is_served_as_a_document_without_an_explorer_from_a_cdn(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    schema_paths = sorted(
+        path
+        for route in app.routes
+        for path in [route.path]
+        if path.startswith("/schema") and "{" not in path
+    )
+    answers = {
+        path: (await client.get(path)).headers.get("content-type", "") for path in schema_paths
+    }
+
+    assert "/schema/openapi.json" in answers
+    assert [path for path, kind in answers.items() if kind.startswith("text/html")] == []

@@ -175,13 +175,6 @@ ROUTES: dict[str, Route] = {
     "GET /static/{file_path}": Route(P.PUBLIC, ok=(200,)),
     "GET /schema": Route(P.PUBLIC),
     "GET /schema/openapi.json": Route(P.PUBLIC, ok=(200,)),
-    "GET /schema/openapi.yaml": Route(P.PUBLIC, ok=(200,)),
-    "GET /schema/openapi.yml": Route(P.PUBLIC, ok=(200,)),
-    "GET /schema/elements": Route(P.PUBLIC),
-    "GET /schema/oauth2-redirect.html": Route(P.PUBLIC),
-    "GET /schema/rapidoc": Route(P.PUBLIC),
-    "GET /schema/redoc": Route(P.PUBLIC),
-    "GET /schema/swagger": Route(P.PUBLIC),
     "GET /schema/{path}": Route(P.PUBLIC),
     # --- signing in -------------------------------------------------------------------------
     "GET /login": Route(P.PUBLIC, ok=(200,)),

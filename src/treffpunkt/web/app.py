@@ -20,6 +20,7 @@ from litestar.middleware.logging import LoggingMiddleware, LoggingMiddlewareConf
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.static_files import create_static_files_router
@@ -286,7 +287,8 @@ def create_app() -> Litestar:
             description="Regional workshops and networking meetings: catalogue, scheduling, "
             "registration. Organiser calls take `Authorization: Bearer <token>`.",
             path="/schema",
-            render_plugins=[],
+            # Only the document: the explorer pages load their scripts from public CDNs.
+            render_plugins=[JsonRenderPlugin()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(
