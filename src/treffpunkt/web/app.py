@@ -45,6 +45,7 @@ from treffpunkt.attendance.report_views import ReportsController
 from treffpunkt.db import connection_pool
 from treffpunkt.events.controllers import EventPagesController, catalogue_feed
 from treffpunkt.events.syndication import events_feed, robots_txt, sitemap_xml
+from treffpunkt.notices.controllers import NoticePagesController
 from treffpunkt.notifications.worker import run_worker
 from treffpunkt.registrations.controllers import (
     EventChangeApiController,
@@ -235,6 +236,7 @@ def create_app() -> Litestar:
             OrganiserAdminController,
             PasswordPagesController,
             DashboardController,
+            NoticePagesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool, mail_worker, settled_heap],
