@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -20,10 +21,12 @@ from tests.registrations.helpers import age_outbox
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.clock import utcnow
 from treffpunkt.events.schemas import EventUpdate
+from treffpunkt.events.services import get_event_by_id
 from treffpunkt.notifications.services import message_to_confirmed
-from treffpunkt.notifications.worker import drain, schedule_reminders
+from treffpunkt.notifications.worker import drain, run_worker, schedule_reminders
 from treffpunkt.registrations.event_changes import update_and_notify
 from treffpunkt.registrations.services import RESEND_PAUSE, confirm_address, token_for
+from treffpunkt.registrations.tables import Registration
 
 pytestmark = pytest.mark.anyio
 
@@ -105,3 +108,39 @@ async def test_registering_again_before_confirming_sends_the_confirm_mail_again(
     first, again = smtp.to("anna@example.org")
     assert again["Subject"] == first["Subject"]
     assert not has_calendar(again)
+
+
+async def test_the_mail_worker_releases_a_hold_that_ran_out(
+    smtp: Sink, organiser: Organiser
+) -> None:
+    event = await factories.event(organiser[0], requires_address_confirmation=True, capacity=1)
+    outcome = await sign_up(event.slug, "anna@example.org")
+    await Registration.update(
+        {Registration.unconfirmed_until: datetime.now(UTC) - timedelta(minutes=1)}
+    ).where(Registration.id == outcome.registration_id)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(stop))
+
+    try:
+        for _ in range(400):  # up to 20 s: the first round looks for expired holds at once
+            if await status_of(outcome.registration_id) == "cancelled":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await worker
+
+    assert await status_of(outcome.registration_id) == "cancelled"
+    assert (await get_event_by_id(event.id)).seats_left == 1
+    # Released before the round's delivery: the confirm mail no longer applies either.
+    assert smtp.to("anna@example.org") == []
+
+
+async def status_of(registration_id: int) -> str:
+    row = (
+        await Registration.select(Registration.status)
+        .where(Registration.id == registration_id)
+        .first()
+    )
+    assert row is not None
+    return str(row["status"])

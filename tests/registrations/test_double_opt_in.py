@@ -345,3 +345,38 @@ async def test_the_roster_says_the_address_is_not_confirmed_yet(
     }
     assert "address not confirmed yet" in rows["anna@example.org"]
     assert "address not confirmed yet" not in rows["ben@example.org"]
+
+
+async def receipt_after_form(client: httpx.AsyncClient, slug: str, email: str) -> str:
+    page = await client.get(f"/events/{slug}", headers={"Accept-Language": "en"})
+    sent = await client.post(
+        f"/events/{slug}/register",
+        data={
+            "_csrf_token": hidden_value(page.text, "_csrf_token"),
+            "name": "Anna Schmidt",
+            "email": email,
+            "organisation": "Stadt Leipzig",
+            "stakeholder_group": "politics",
+            "language": "en",
+            "consent": "yes",
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert sent.status_code == 303, sent.text
+    receipt = await client.get(sent.headers["location"], headers={"Accept-Language": "en"})
+    match = re.search(r"<main.*?</main>", receipt.text, flags=re.S)
+    assert match
+    return match.group(0)
+
+
+async def test_the_receipt_asks_to_confirm_the_address_alike_for_new_and_registered(
+    client: httpx.AsyncClient,
+) -> None:
+    event, _ = await opt_in_event()
+    await register_ok(client, event.slug, email="anna@example.org")
+
+    again = await receipt_after_form(client, event.slug, "anna@example.org")
+    new = await receipt_after_form(client, event.slug, "ben@example.org")
+
+    assert again == new
+    assert "Confirm your address with its link" in new
