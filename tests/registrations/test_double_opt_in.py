@@ -20,8 +20,9 @@ from tests.registrations.helpers import (
     token_of,
 )
 from tests.sessions import hidden_value, sign_in
+from treffpunkt.errors import Conflict
 from treffpunkt.events.services import EventView
-from treffpunkt.registrations.services import release_expired_holds
+from treffpunkt.registrations.services import confirm_address, release_expired_holds
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
 
@@ -380,3 +381,18 @@ async def test_the_receipt_asks_to_confirm_the_address_alike_for_new_and_registe
 
     assert again == new
     assert "Confirm your address with its link" in new
+
+
+async def test_confirming_too_late_before_the_worker_came_round_releases_the_place(
+    client: httpx.AsyncClient,
+) -> None:
+    event, auth = await opt_in_event(capacity=1)
+    await register_ok(client, event.slug, email="anna@example.org")
+    token = await token_of(client, event.slug, auth, "anna@example.org")
+
+    with pytest.raises(Conflict) as refused:
+        await confirm_address(token, now=later(days=2))
+
+    assert refused.value.code == "confirmation_expired"
+    assert await statuses(client, event.slug, auth) == {"anna@example.org": ("cancelled", None)}
+    assert await seats_left(client, event.slug) == 1

@@ -843,9 +843,11 @@ async def confirm_address(token: str, *, now: datetime) -> RegistrationView:
     Confirming twice changes nothing and mails nothing.
     """
     registration = await by_token(token)
-    if not registration.awaits_address_confirmation and registration.is_active:
-        return registration
-    if registration.is_active and now >= registration.unconfirmed_until:  # type: ignore[operator]
+    held_until = registration.unconfirmed_until
+    if registration.is_active and held_until is None:
+        return registration  # confirmed already
+    if registration.is_active and held_until is not None and now >= held_until:
+        # The worker has not come round yet: the hold has run out all the same.
         await release_expired_holds(now, only=registration.id)
     async with write_transaction():
         await lock_event(registration.event)
