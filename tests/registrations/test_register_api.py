@@ -481,3 +481,15 @@ async def test_register_refuses_fields_only_the_system_or_organiser_sets(
     assert response.status_code == 422
     assert problem_code(response) == "validation_error"
     assert await registration_count() == 0
+
+
+async def test_the_documented_answer_has_no_field_telling_an_address_is_registered(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+
+    receipt = schema["components"]["schemas"]["Receipt"]
+    operation = schema["paths"]["/api/v1/events/{slug}/registrations"]["post"]
+    assert "already_registered" not in receipt["properties"]
+    assert set(operation["responses"]) >= {"201"}
+    assert "200" not in operation["responses"]
