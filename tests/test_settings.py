@@ -33,3 +33,12 @@ def test_production_without_a_secret_key_is_refused(monkeypatch: pytest.MonkeyPa
 
     with pytest.raises(SettingsError, match="required"):
         load_settings()
+
+
+def test_a_double_opt_in_hold_of_no_minutes_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TREFFPUNKT_ADDRESS_CONFIRMATION_MINUTES", "0")
+
+    with pytest.raises(SettingsError, match="TREFFPUNKT_ADDRESS_CONFIRMATION_MINUTES"):
+        load_settings()

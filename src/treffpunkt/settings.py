@@ -59,6 +59,12 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _positive(name: str, value: int) -> int:
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
+
+
 def _development_secret() -> str:
     """Generated once and kept beside the development database, so links survive restarts."""
     path = Path.cwd() / DEVELOPMENT_SECRET_FILE
@@ -94,6 +100,16 @@ class Settings:
     metrics_token: str | None = None
     # Days after an event ends until its registrations' personal data is anonymised.
     retention_days: int = 180
+    # Who runs this installation, for the legal notice and the privacy notice.
+    operator_name: str = ""
+    operator_address: str = ""
+    operator_email: str = ""
+    privacy_contact: str = ""
+    # The operator's own notices (Markdown or HTML; `{language}` in the path becomes de or en).
+    privacy_notice_file: str | None = None
+    legal_notice_file: str | None = None
+    # How long an unconfirmed address holds its place at an event with double opt-in.
+    address_confirmation_minutes: int = 1440
 
     @property
     def is_postgres(self) -> bool:
@@ -143,6 +159,16 @@ def load_settings() -> Settings:
         invite_days=_int("TREFFPUNKT_INVITE_DAYS", 7),
         metrics_token=os.environ.get("TREFFPUNKT_METRICS_TOKEN") or None,
         retention_days=_retention_days(),
+        operator_name=os.environ.get("TREFFPUNKT_OPERATOR_NAME", "").strip(),
+        operator_address=os.environ.get("TREFFPUNKT_OPERATOR_ADDRESS", "").strip(),
+        operator_email=os.environ.get("TREFFPUNKT_OPERATOR_EMAIL", "").strip(),
+        privacy_contact=os.environ.get("TREFFPUNKT_PRIVACY_CONTACT", "").strip(),
+        privacy_notice_file=os.environ.get("TREFFPUNKT_PRIVACY_NOTICE_FILE") or None,
+        legal_notice_file=os.environ.get("TREFFPUNKT_LEGAL_NOTICE_FILE") or None,
+        address_confirmation_minutes=_positive(
+            "TREFFPUNKT_ADDRESS_CONFIRMATION_MINUTES",
+            _int("TREFFPUNKT_ADDRESS_CONFIRMATION_MINUTES", 1440),
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from tests.registrations.helpers import (
     id_of,
     iso,
     move_event_into_the_past,
+    organiser_call,
     outbox,
     outbox_kinds,
     person,
@@ -23,6 +24,7 @@ from tests.registrations.helpers import (
     registration_count,
     roster,
     seats_left,
+    statuses,
     token_of,
 )
 from treffpunkt.registrations.services import RESEND_PAUSE
@@ -40,7 +42,7 @@ async def test_register_with_seats_left_confirms_the_person(client: httpx.AsyncC
     body = response.json()
     assert body["status"] == "confirmed"
     assert body["waitlist_position"] is None
-    assert body["already_registered"] is False
+    assert body["address_confirmation_required"] is False
     assert body["event"] == event.slug
 
 
@@ -174,20 +176,74 @@ async def test_register_with_invalid_email_is_refused_naming_email(
     assert response.json()["errors"] == [{"field": "email", "message": "must be an email address"}]
 
 
-async def test_registering_again_answers_already_registered_without_status(
+async def test_registering_again_answers_exactly_what_a_new_address_is_told(
     client: httpx.AsyncClient,
 ) -> None:
     owner, _ = await factories.organiser_with_token()
-    event = await factories.event(owner)
+    event = await factories.event(owner, capacity=5)
     await register_ok(client, event.slug, email="anna@example.org")
 
-    response = await register(client, event.slug, email="ANNA@Example.org")
+    again = await register(client, event.slug, email="ANNA@Example.org")
+    newcomer = await register(client, event.slug, email="ben@example.org")
 
-    assert response.status_code == 200
-    body = response.json()
-    assert body["already_registered"] is True
-    assert body["status"] is None
-    assert body["waitlist_position"] is None
+    assert (again.status_code, again.json()) == (newcomer.status_code, newcomer.json())
+    assert again.status_code == 201
+    assert again.json()["status"] == "confirmed"
+
+
+async def test_registering_again_when_full_answers_the_waiting_list_place_a_newcomer_gets(
+    client: httpx.AsyncClient,
+) -> None:
+    owner, auth = await factories.organiser_with_token()
+    event = await factories.event(owner, capacity=1, waitlist=True)
+    await register_ok(client, event.slug, email="anna@example.org")
+    await register_ok(client, event.slug, email="ben@example.org")
+
+    again = await register(client, event.slug, email="anna@example.org")
+
+    assert again.status_code == 201
+    assert (again.json()["status"], again.json()["waitlist_position"]) == ("waitlisted", 2)
+    assert await statuses(client, event.slug, auth) == {
+        "anna@example.org": ("confirmed", None),
+        "ben@example.org": ("waitlisted", 1),
+    }
+
+
+async def test_registering_again_when_full_without_waiting_list_answers_event_full_and_mails(
+    client: httpx.AsyncClient,
+) -> None:
+    owner, auth = await factories.organiser_with_token()
+    event = await factories.event(owner, capacity=1, waitlist=False)
+    await register_ok(client, event.slug, email="anna@example.org")
+    await age_outbox(RESEND_PAUSE)
+
+    again = await register(client, event.slug, email="anna@example.org")
+    newcomer = await register(client, event.slug, email="ben@example.org")
+
+    assert (again.status_code, problem_code(again)) == (409, "event_full")
+    assert again.json() == newcomer.json()
+    assert await outbox_kinds() == [
+        ("registration_confirmed", "anna@example.org"),
+        ("registration_resent", "anna@example.org"),
+    ]
+    assert await statuses(client, event.slug, auth) == {"anna@example.org": ("confirmed", None)}
+
+
+async def test_registering_again_at_an_event_with_approval_answers_pending(
+    client: httpx.AsyncClient,
+) -> None:
+    owner, auth = await factories.organiser_with_token()
+    event = await factories.event(owner, requires_approval=True)
+    await register_ok(client, event.slug, email="anna@example.org")
+    registration_id = await id_of(client, event.slug, auth, "anna@example.org")
+    approved = await organiser_call(client, event.slug, auth, registration_id, "approve")
+    assert approved.status_code == 200
+
+    again = await register(client, event.slug, email="anna@example.org")
+
+    assert again.status_code == 201
+    assert again.json()["status"] == "pending"
+    assert await statuses(client, event.slug, auth) == {"anna@example.org": ("confirmed", None)}
 
 
 async def test_registering_again_adds_no_roster_row(client: httpx.AsyncClient) -> None:
@@ -233,7 +289,7 @@ async def test_registering_again_right_after_the_first_mail_sends_no_second_one(
 
     response = await register(client, event.slug, email="anna@example.org")
 
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert await outbox_kinds() == [("registration_confirmed", "anna@example.org")]
 
 
@@ -253,7 +309,7 @@ async def test_registering_again_never_reveals_the_secret_link(
         "event",
         "status",
         "waitlist_position",
-        "already_registered",
+        "address_confirmation_required",
         "message",
     }
 
@@ -425,3 +481,15 @@ async def test_register_refuses_fields_only_the_system_or_organiser_sets(
     assert response.status_code == 422
     assert problem_code(response) == "validation_error"
     assert await registration_count() == 0
+
+
+async def test_the_documented_answer_has_no_field_telling_an_address_is_registered(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+
+    receipt = schema["components"]["schemas"]["Receipt"]
+    operation = schema["paths"]["/api/v1/events/{slug}/registrations"]["post"]
+    assert "already_registered" not in receipt["properties"]
+    assert set(operation["responses"]) >= {"201"}
+    assert "200" not in operation["responses"]

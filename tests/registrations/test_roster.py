@@ -18,6 +18,7 @@ from tests.registrations.helpers import (
     token_of,
 )
 from treffpunkt.events.services import EventView
+from treffpunkt.notices.services import privacy_version
 
 pytestmark = pytest.mark.anyio
 
@@ -272,6 +273,8 @@ async def test_the_roster_row_carries_the_registration_fields(client: httpx.Asyn
     created_at = row.pop("created_at")
     assert isinstance(row.pop("id"), int)
     assert created_at
+    assert row.pop("consent_at") == created_at
+    assert row.pop("consent_version") == privacy_version()
     assert row == {
         "name": "Anna Schmidt",
         "email": "anna@example.org",
@@ -287,6 +290,7 @@ async def test_the_roster_row_carries_the_registration_fields(client: httpx.Asyn
         "added_by_organiser": False,
         "attendance": None,
         "mail_problem": None,
+        "unconfirmed_until": None,
     }
 
 

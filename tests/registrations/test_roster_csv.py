@@ -28,6 +28,9 @@ HEADER = [
     "created_at",
     "language",
     "notes",
+    "consent_at",
+    "consent_version",
+    "address_confirmed",
 ]
 
 

@@ -169,18 +169,12 @@ class SeatRules(RuleBasedStateMachine):
         try:
             outcome = self.run(services.register(self.slug, form, now=self.now))
         except DomainError as refused:
+            # Also for an address registered already: it is told what a newcomer is told.
             assert refused.code == "event_full"  # noqa: PT017 - a refusal the model predicts
-            assert existing is None
             assert not model.requires_approval
             assert not model.waitlist
             assert not model.seat_free()
             return
-        if existing is not None:
-            assert outcome.already_registered
-            assert outcome.registration_id == existing
-            assert outcome.status == model.status[existing]
-            return
-        assert not outcome.already_registered
         if model.requires_approval:
             expected = "pending"
         elif model.seat_free():
@@ -188,6 +182,11 @@ class SeatRules(RuleBasedStateMachine):
         else:
             expected = "waitlisted"
         assert outcome.status == expected
+        if existing is not None:
+            assert outcome.already_registered
+            assert outcome.registration_id == existing
+            return
+        assert not outcome.already_registered
         rid = outcome.registration_id
         model.status[rid], model.email[rid] = expected, email
         if expected == "waitlisted":

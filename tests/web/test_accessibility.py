@@ -206,6 +206,15 @@ def test_login_page_is_accessible(browser: Any, site: Site, language: str) -> No
 
 
 @LANGUAGES
+@pytest.mark.parametrize("path", ["/privacy", "/legal"])
+def test_privacy_and_legal_notices_are_accessible(
+    browser: Any, site: Site, language: str, path: str
+) -> None:
+    with page_in(browser, language) as page:
+        assert_accessible_page(page, site.at(path), language)
+
+
+@LANGUAGES
 def test_login_page_with_its_error_is_accessible(browser: Any, site: Site, language: str) -> None:
     with page_in(browser, language) as page:
         sign_in(page, site.base, site.admin_email, "not the password")

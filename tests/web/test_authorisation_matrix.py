@@ -374,6 +374,10 @@ ROUTES: dict[str, Route] = {
         P.ADMIN, body=lambda w: {"email": "anna@example.org"}
     ),
     "POST /admin/privacy/erase": Route(P.ADMIN, body=lambda w: {"email": "anna@example.org"}),
+    "GET /privacy": Route(P.PUBLIC, ok=(200,)),
+    "GET /legal": Route(P.PUBLIC, ok=(200,)),
+    "POST /api/v1/registrations/{token}/confirm-address": Route(P.SECRET_LINK),
+    "POST /registrations/{token}/confirm-address": Route(P.SECRET_LINK),
     "GET /admin/mailbox": Route(P.ADMIN, ok=(200,)),
     "GET /admin/mailbox/{outbox_id}": Route(P.ADMIN, ok=(200,)),
     "GET /admin/mailbox/{outbox_id}/parts/{index}": Route(P.ADMIN, ok=(200,)),

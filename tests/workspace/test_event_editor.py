@@ -484,3 +484,22 @@ async def test_an_empty_form_names_every_missing_field_at_once(
         "region",
         "sectors",
     }
+
+
+async def test_the_double_opt_in_box_is_stored_and_shown_ticked_again(
+    signed_in: httpx.AsyncClient,
+) -> None:
+    form = event_form(requires_address_confirmation="yes")
+    slug = await created_slug(await post_form(signed_in, NEW, form))
+
+    stored = await get_event(slug)
+    edit = await signed_in.get(f"/organiser/events/{slug}/edit")
+
+    assert stored.requires_address_confirmation is True
+    assert re.search(r'name="requires_address_confirmation" value="yes" checked', edit.text)
+
+
+async def test_double_opt_in_is_off_on_a_new_event_form(signed_in: httpx.AsyncClient) -> None:
+    slug = await created_slug(await post_form(signed_in, NEW, event_form()))
+
+    assert (await get_event(slug)).requires_address_confirmation is False

@@ -58,7 +58,7 @@ PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
 
 async def _ticket_holder(token: str) -> RegistrationView:
     registration = await by_token(token)
-    if registration.status != "confirmed":
+    if registration.status != "confirmed" or registration.awaits_address_confirmation:
         raise NotFound(N_("only confirmed registrations have a ticket"), code="ticket_not_found")
     return registration
 

@@ -98,6 +98,10 @@ SENTENCES = {
     "event.personal_data_anonymised": N_(
         "%(actor)s anonymised the personal data of %(count)s registrations (retention)"
     ),
+    "registration.address_confirmed": N_("%(registration)s confirmed their email address"),
+    "registration.hold_released": N_(
+        "%(actor)s released the place of %(registration)s: the address was not confirmed in time"
+    ),
     "account.created": N_("%(actor)s created the account of %(account)s"),
     "account.invited": N_("%(actor)s invited %(account)s"),
     "account.invitation_resent": N_("%(actor)s sent %(account)s a new invitation"),

@@ -80,6 +80,7 @@ def event_out(event: EventView) -> EventOut:
         seats_left=event.seats_left,
         waitlist=event.waitlist,
         requires_approval=event.requires_approval,
+        requires_address_confirmation=event.requires_address_confirmation,
         registration_opens_at=event.registration_opens_at
         and event.local(event.registration_opens_at),
         registration_closes_at=event.registration_closes_at

@@ -56,6 +56,8 @@ class EventCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     capacity: Capacity | None = None
     waitlist: bool = True
     requires_approval: bool = False
+    # Double opt-in: a public registration holds its place until the address is confirmed.
+    requires_address_confirmation: bool = False
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     contact_name: Name = ""
@@ -81,6 +83,7 @@ class EventUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
     capacity: Capacity | UnsetType | None = UNSET
     waitlist: bool | UnsetType = UNSET
     requires_approval: bool | UnsetType = UNSET
+    requires_address_confirmation: bool | UnsetType = UNSET
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     contact_name: Name | UnsetType = UNSET
@@ -114,6 +117,7 @@ class EventOut(Struct, kw_only=True):
     seats_left: int | None
     waitlist: bool
     requires_approval: bool
+    requires_address_confirmation: bool
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     status: Status

@@ -77,6 +77,7 @@ class EventView:
     seats_taken: int
     waitlist: bool
     requires_approval: bool
+    requires_address_confirmation: bool
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     status: str
@@ -311,6 +312,7 @@ async def _columns(data: EventCreate) -> dict[str, Any]:
         "capacity": data.capacity,
         "waitlist": data.waitlist,
         "requires_approval": data.requires_approval,
+        "requires_address_confirmation": data.requires_address_confirmation,
         "registration_opens_at": _utc(data.registration_opens_at),
         "registration_closes_at": _utc(data.registration_closes_at),
         "contact_name": data.contact_name.strip(),

@@ -55,6 +55,8 @@ class Event(Table, tablename="event"):
     seats_taken = Integer(default=0)
     waitlist = Boolean(default=True)
     requires_approval = Boolean(default=False)
+    # Double opt-in: a public registration holds its place only once its address is confirmed.
+    requires_address_confirmation = Boolean(default=False)
     registration_opens_at = Timestamptz(null=True, default=None)
     registration_closes_at = Timestamptz(null=True, default=None)
     status = Varchar(length=20, default="draft", index=True)

@@ -54,6 +54,7 @@ CANCELLING = {"registration_cancelled", "registration_declined", "event_cancelle
 ERASED = "registration_erased"
 # News of a place (or a wait for one) and reminders mean nothing once the event has begun.
 BEFORE_THE_START = {
+    "address_confirmation",
     "registration_promoted",
     "registration_approved",
     "registration_waitlisted",
@@ -71,6 +72,7 @@ SUBJECTS = {
     "registration_declined": N_("Registration declined: %(title)s"),
     "registration_cancelled": N_("Registration cancelled: %(title)s"),
     "registration_resent": N_("Your registration: %(title)s"),
+    "address_confirmation": N_("Please confirm your email address: %(title)s"),
     "event_updated": N_("Changed: %(title)s"),
     "event_cancelled": N_("Cancelled: %(title)s"),
     "reminder": N_("Reminder: %(title)s"),
@@ -108,6 +110,8 @@ def _status_kind(kind: str, registration: RegistrationView) -> str:
     """A re-sent confirmation says what is true now."""
     if kind != "registration_resent":
         return kind
+    if registration.is_active and registration.awaits_address_confirmation:
+        return "address_confirmation"
     return {
         "confirmed": "registration_confirmed",
         "waitlisted": "registration_waitlisted",
@@ -135,6 +139,12 @@ def _why_obsolete(
         return "made for a start that has since moved"
     if registration is None:
         return None
+    if kind == "address_confirmation":
+        held = registration.is_active and registration.awaits_address_confirmation
+        return None if held else "the address is confirmed or the place was released"
+    if registration.awaits_address_confirmation:
+        # Double opt-in: an address that has not confirmed gets nothing but the request to.
+        return "the address is not confirmed yet"
     if kind == "thank_you":
         return None if registration.checked_in_at is not None else "never checked in"
     if kind in NEWS_FOR_EVERYONE:

@@ -34,7 +34,12 @@ async def message_to_confirmed(event: EventView, subject: str, body: str) -> int
     async with write_transaction():
         rows = await Registration.select(
             Registration.id, Registration.email, Registration.language
-        ).where((Registration.event == event.id) & (Registration.status == "confirmed"))
+        ).where(
+            (Registration.event == event.id)
+            & (Registration.status == "confirmed")
+            # Double opt-in: an address that has not confirmed hears nothing from organisers.
+            & Registration.unconfirmed_until.is_null()
+        )
         await enqueue_to_registrations(
             "organiser_message",
             event_id=event.id,

@@ -41,6 +41,7 @@ from treffpunkt.notifications.smtp import (
 )
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.privacy.retention import keep_retention
+from treffpunkt.registrations.services import release_expired_holds
 from treffpunkt.settings import get_settings
 
 logger = structlog.get_logger("treffpunkt.mail")
@@ -53,6 +54,7 @@ MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=2)
 IDLE_PAUSE = 1.0
+# Reminders and expired double opt-in holds are looked for this often.
 REMINDER_SCAN_EVERY = timedelta(minutes=1)
 
 # Per process (see README, "Metrics"); `deferred` mails are tried again later.
@@ -273,7 +275,8 @@ async def schedule_reminders(now: datetime) -> None:
             " SELECT 'reminder', r.event, r.id, r.email, r.language, {}, 'pending', 0, {}, '', {},"
             " e.starts_at"
             " FROM registration AS r, event AS e"
-            " WHERE e.id = r.event AND r.status = 'confirmed' AND e.status = 'published'"
+            " WHERE e.id = r.event AND r.status = 'confirmed' AND r.unconfirmed_until IS NULL"
+            " AND e.status = 'published'"
             " AND e.starts_at > {} AND e.starts_at <= {}"
             " ON CONFLICT (registration, event_starts_at) WHERE kind = 'reminder' DO NOTHING",
             "{}",
@@ -305,7 +308,8 @@ async def drain(stop: asyncio.Event | None = None, *, worker: str | None = None)
 
 
 async def run_worker(stop: asyncio.Event) -> None:
-    """Drain the outbox until told to stop; reminders and retention once a minute."""
+    """Drain the outbox until told to stop; once a minute, schedule reminders, apply
+    retention and release the places whose address was not confirmed in time."""
     settings = get_settings()
     if settings.smtp_url:
         parse_smtp_url(settings.smtp_url)  # fail at start on a malformed URL
@@ -319,6 +323,7 @@ async def run_worker(stop: asyncio.Event) -> None:
             if now >= next_scan:
                 await schedule_reminders(now)
                 await keep_retention(now)
+                await release_expired_holds(now)
                 next_scan = now + REMINDER_SCAN_EVERY
             result = await drain(stop, worker=worker)
             busy = result.sent + result.failed + result.skipped

@@ -62,24 +62,25 @@ RECEIPT_MESSAGES = {
     "waitlisted": "The event is full; you are on the waiting list. We will write to you.",
     "pending": "The organisers confirm registrations personally. We will write to you.",
 }
-RESENT_MESSAGE = "This address is registered already; we have sent the confirmation again."
+HELD_MESSAGES = {
+    "confirmed": "A place is held for you. Please confirm your email address with the link "
+    "in the mail on its way; until then the place is only held.",
+    "waitlisted": "The event is full; a place on the waiting list is held for you. Please "
+    "confirm your email address with the link in the mail on its way.",
+    "pending": "The organisers confirm registrations personally. Please first confirm your "
+    "email address with the link in the mail on its way.",
+}
 
 
 def receipt(slug: str, outcome: Outcome) -> Receipt:
-    if outcome.already_registered:
-        return Receipt(
-            event=slug,
-            status=None,
-            waitlist_position=None,
-            already_registered=True,
-            message=RESENT_MESSAGE,
-        )
+    """The same for a new address and one registered already (the mail tells them apart)."""
+    messages = HELD_MESSAGES if outcome.confirm_address else RECEIPT_MESSAGES
     return Receipt(
         event=slug,
         status=outcome.status,  # type: ignore[arg-type]
         waitlist_position=outcome.waitlist_position,
-        already_registered=False,
-        message=RECEIPT_MESSAGES[outcome.status],
+        address_confirmation_required=outcome.confirm_address,
+        message=messages[outcome.status],
     )
 
 
@@ -106,6 +107,9 @@ def registration_out(registration: RegistrationView, event: EventView) -> Regist
         waitlist_position=registration.waitlist_position,
         checked_in_at=registration.checked_in_at,
         created_at=registration.created_at,
+        consent_at=registration.consent_at,
+        consent_version=registration.consent_version,
+        unconfirmed_until=registration.unconfirmed_until,
     )
 
 
@@ -126,6 +130,9 @@ def roster_row(
         waitlist_position=registration.waitlist_position,
         checked_in_at=registration.checked_in_at,
         created_at=registration.created_at,
+        consent_at=registration.consent_at,
+        consent_version=registration.consent_version,
+        unconfirmed_until=registration.unconfirmed_until,
         added_by_organiser=registration.added_by_organiser,
         attendance=registration.attendance(event_over),  # type: ignore[arg-type]
         mail_problem=mail_problem,
@@ -143,16 +150,16 @@ class RegistrationApiController(Controller):
     @post(
         "/registrations",
         summary="Register for an event",
-        description="201 with the status (confirmed, waitlisted or pending). An address that is "
-        "registered already gets 200, `already_registered: true`, and the confirmation again "
-        "by mail. A full event without a waiting list answers 409 `event_full`.",
+        description="201 with the status (confirmed, waitlisted or pending) that anyone "
+        "registering now gets. An address that holds a registration already gets the same "
+        "answer, changes nothing, and is told the truth by mail (at most once in ten minutes): "
+        "the answer never reveals who is registered. A full event without a waiting list "
+        "answers 409 `event_full`. With `address_confirmation_required` (double opt-in) the "
+        "place is held until the address is confirmed from the mail.",
         status_code=201,
     )
-    async def register(self, slug: PathLine, data: JSONBody[RegistrationForm]) -> Response[Receipt]:
-        outcome = await services.register(slug, data, now=utcnow())
-        return Response(
-            receipt(slug, outcome), status_code=200 if outcome.already_registered else 201
-        )
+    async def register(self, slug: PathLine, data: JSONBody[RegistrationForm]) -> Receipt:
+        return receipt(slug, await services.register(slug, data, now=utcnow()))
 
     @get(
         "/registrations",
@@ -313,6 +320,17 @@ class SelfServiceApiController(Controller):
         registration = await services.cancel_by_person(token, now=utcnow())
         return registration_out(registration, await _event_of(registration))
 
+    @post(
+        "/confirm-address",
+        summary="Confirm your email address (double opt-in); the held place becomes yours",
+        description="Repeating it changes nothing. After `unconfirmed_until` the place is "
+        "released and the answer is 409 `confirmation_expired`.",
+        status_code=200,
+    )
+    async def confirm_address(self, token: PathLine) -> RegistrationOut:
+        registration = await services.confirm_address(token, now=utcnow())
+        return registration_out(registration, await _event_of(registration))
+
 
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -448,9 +466,31 @@ class RegistrationPagesController(Controller):
 
     @get("/registrations/{token:str}", name="manage_registration")
     async def manage(self, request: Request[Any, Any, Any], token: PathLine) -> Template:
+        """Also where the confirm-your-address mail leads: a GET never confirms (mail
+        scanners open links), the button on the page does."""
         registration = await services.by_token(token)
-        saved = bool((outcome_for(request) or {}).get("saved"))
-        return await _manage_page(token, registration, saved=saved)
+        outcome = outcome_for(request) or {}
+        return await _manage_page(
+            token,
+            registration,
+            saved=bool(outcome.get("saved")),
+            address_confirmed=bool(outcome.get("address_confirmed")),
+        )
+
+    @post("/registrations/{token:str}/confirm-address")
+    async def confirm_address(
+        self, request: Request[Any, Any, Any], token: PathLine
+    ) -> Template | Redirect:
+        try:
+            await services.confirm_address(token, now=utcnow())
+        except Conflict as refused:
+            return await _manage_page(
+                token,
+                await services.by_token(token),
+                form_error=refused.translated(),
+                status_code=409,
+            )
+        return see_other(request, f"/registrations/{token}", {"address_confirmed": True})
 
     @post("/registrations/{token:str}")
     async def change(self, request: Request[Any, Any, Any], token: PathLine) -> Template | Redirect:
@@ -524,6 +564,8 @@ async def _manage_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     saved: bool = False,
+    address_confirmed: bool = False,
+    form_error: str | None = None,
     status_code: int = 200,
 ) -> Template:
     return Template(
@@ -536,6 +578,8 @@ async def _manage_page(
             "values": values or registration.__dict__,
             "errors": errors or {},
             "saved": saved,
+            "address_confirmed": address_confirmed,
+            "form_error": form_error,
             "mail_failed": await last_mail_failed(registration.id),
         },
         status_code=status_code,

@@ -5,8 +5,8 @@ seat is claimed, the registration written and its confirmation queued together: 
 PostgreSQL in one statement, on SQLite in three statements on the writer's thread. Those
 arriving at the same moment share one transaction and one commit (group commit, see db.py),
 which is what a burst on a popular workshop needs. Anything else (a full event, a closed
-window, approval, a duplicate) changes nothing here and is decided by the careful path in
-services.
+window, approval, double opt-in, a duplicate) changes nothing here and is decided by the
+careful path in services.
 """
 
 from __future__ import annotations
@@ -37,14 +37,16 @@ REGISTRATION_COLUMNS = {
     "token_hash": "text",
     "search_text": "text",
     "consent_at": "timestamptz",
+    "consent_version": "text",
     "created_at": "timestamptz",
     "updated_at": "timestamptz",
 }
 
-# The seat, only if registration is open right now without approval, a seat is free and the
-# person holds no active registration yet.
+# The seat, only if registration is open right now without approval or double opt-in, a seat
+# is free and the person holds no active registration yet.
 _CLAIM = """UPDATE event SET seats_taken = seats_taken + 1
-WHERE id = {} AND status = 'published' AND requires_approval = {} AND ends_at > {}
+WHERE id = {} AND status = 'published' AND requires_approval = {}
+  AND requires_address_confirmation = {} AND ends_at > {}
   AND (registration_opens_at IS NULL OR registration_opens_at <= {})
   AND (registration_closes_at IS NULL OR registration_closes_at > {})
   AND (capacity IS NULL OR seats_taken < capacity)
@@ -121,7 +123,7 @@ async def event_with_questions(slug: str) -> tuple[int, str, list[QuestionSpec]]
 
 async def admit_to_open_seat(event_id: int, stored: dict[str, Any], *, now: datetime) -> int | None:
     """The new registration's id, or None when the careful path has to decide."""
-    claim = (event_id, False, now, now, now, event_id, stored["email"])
+    claim = (event_id, False, False, now, now, now, event_id, stored["email"])
     person = tuple(stored[column] for column in REGISTRATION_COLUMNS)
     message = (stored["email"], stored["language"], NO_PAYLOAD, now, now)
     if is_postgres():

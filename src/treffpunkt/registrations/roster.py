@@ -119,6 +119,9 @@ async def roster_csv(event: EventView, query: RosterQuery, *, now: datetime) -> 
             "created_at",
             "language",
             "notes",
+            "consent_at",
+            "consent_version",
+            "address_confirmed",
             *[_cell(q.label) for q in questions],
         ]
     )
@@ -140,6 +143,9 @@ async def roster_csv(event: EventView, query: RosterQuery, *, now: datetime) -> 
                     r.created_at,
                     r.language,
                     r.notes,
+                    r.consent_at,
+                    r.consent_version,
+                    not r.awaits_address_confirmation,
                     *[r.answers.get(q.key) for q in questions],
                 )
             ]

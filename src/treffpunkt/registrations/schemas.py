@@ -75,12 +75,17 @@ class OrganiserDecision(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Receipt(Struct, kw_only=True):
-    """The answer to a registration. The secret link goes only to the person's mailbox."""
+    """The answer to a registration: what anyone registering now is told.
+
+    It is the same for an address that holds a registration already: whether it does, and
+    the secret link, go only to the person's mailbox.
+    """
 
     event: str
-    status: Status | None
+    status: Status
     waitlist_position: int | None
-    already_registered: bool
+    # Double opt-in: the place is held until the address is confirmed from the mail.
+    address_confirmation_required: bool
     message: str
 
 
@@ -109,6 +114,11 @@ class PersonOut(Struct, kw_only=True):
     waitlist_position: int | None
     checked_in_at: datetime | None
     created_at: datetime
+    consent_at: datetime
+    # The version of the privacy notice agreed to (shown on /privacy).
+    consent_version: str
+    # Double opt-in: until then the place is only held; null once the address is confirmed.
+    unconfirmed_until: datetime | None
 
 
 class RegistrationOut(PersonOut, kw_only=True):

@@ -9,6 +9,7 @@ same transaction.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -27,6 +28,7 @@ from treffpunkt.errors import N_, Conflict, ErrorCollector, NotFound
 from treffpunkt.events.services import EventView, get_event, get_event_by_id
 from treffpunkt.events.tables import Event
 from treffpunkt.inputs import is_multi_line, is_single_line
+from treffpunkt.notices.services import privacy_version
 from treffpunkt.notifications.outbox import enqueue, enqueue_to_registrations
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.open_seat import admit_to_open_seat, event_with_questions
@@ -55,6 +57,7 @@ _STATUS_MAILS = (
     "registration_promoted",
     "registration_approved",
     "registration_resent",
+    "address_confirmation",
 )
 _LOCK_COLUMNS = (
     Event.id,
@@ -63,6 +66,7 @@ _LOCK_COLUMNS = (
     Event.seats_taken,
     Event.waitlist,
     Event.requires_approval,
+    Event.requires_address_confirmation,
     Event.registration_opens_at,
     Event.registration_closes_at,
     Event.ends_at,
@@ -77,6 +81,8 @@ class Outcome:
     status: str
     waitlist_position: int | None
     already_registered: bool
+    # The place is held only until the person confirms their address (double opt-in).
+    confirm_address: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,10 +105,19 @@ class RegistrationView:
     created_at: datetime
     updated_at: datetime
     cancelled_at: datetime | None
+    consent_at: datetime
+    consent_version: str
+    unconfirmed_until: datetime | None
+    address_confirmed_at: datetime | None
 
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def awaits_address_confirmation(self) -> bool:
+        """Double opt-in: the place is only held; nothing but the confirm mail goes out."""
+        return self.unconfirmed_until is not None
 
     def attendance(self, event_over: bool) -> str | None:
         """attended, no_show (a confirmed seat nobody used once the event is over), or None."""
@@ -298,50 +313,80 @@ async def _admit(
     async with write_transaction():
         locked = await lock_event(event_id)
         _refuse_unless_open(locked, now, by_organiser=by_organiser)
+        confirm_address = bool(locked["requires_address_confirmation"]) and not by_organiser
         existing = await _active_registration(event_id, values["email"])
         if existing is not None:
-            if not by_organiser and not await _status_mailed_since(
-                existing["id"], now - RESEND_PAUSE
-            ):
-                await enqueue(
-                    "registration_resent",
-                    event_id=event_id,
-                    registration_id=existing["id"],
-                    recipient=existing["email"],
-                    language=existing["language"],
-                )
-            return Outcome(existing["id"], existing["status"], None, already_registered=True)
-        ticket = None
-        if locked["requires_approval"] and not by_organiser:
-            status = "pending"
-        elif await _claim_seat(event_id) or (
-            beyond_capacity and await _claim_seat(event_id, beyond_capacity=True)
-        ):
-            status = "confirmed"
-        elif locked["waitlist"] and not needs_seat:
-            status, ticket = "waitlisted", await _next_ticket(event_id)
+            if by_organiser:
+                return Outcome(existing["id"], existing["status"], None, already_registered=True)
+            await _resend_unless_fresh(event_id, existing, now=now)
+            told = await _as_told_to_a_newcomer(event_id, locked, existing["id"])
         else:
-            raise Conflict(N_("the event is fully booked"), code="event_full")
-        registration_id = await _insert(
-            event_id, values, status=status, ticket=ticket, by_organiser=by_organiser, now=now
-        )
-        position = await waitlist_position(event_id, ticket)
-        await record(
-            _ADMISSIONS[(by_organiser, needs_seat)],
-            event=event_id,
-            registration_id=registration_id,
-            changes=_placed(None, None, status, position),
-            actor=None if by_organiser else REGISTRANT,
-            now=now,
-        )
-        await enqueue(
-            f"registration_{status}",
-            event_id=event_id,
-            registration_id=registration_id,
-            recipient=values["email"],
-            language=values["language"],
-            payload={"waitlist_position": position} if position else None,
-        )
+            told = await _admit_newcomer(
+                event_id,
+                values,
+                locked,
+                now=now,
+                by_organiser=by_organiser,
+                beyond_capacity=beyond_capacity,
+                needs_seat=needs_seat,
+            )
+    if told is None:
+        # Said after the commit, so that the person registered already still gets their mail.
+        raise Conflict(N_("the event is fully booked"), code="event_full")
+    return dataclasses.replace(told, confirm_address=confirm_address)
+
+
+async def _admit_newcomer(
+    event_id: int,
+    values: dict[str, Any],
+    locked: dict[str, Any],
+    *,
+    now: datetime,
+    by_organiser: bool,
+    beyond_capacity: bool,
+    needs_seat: bool,
+) -> Outcome | None:
+    """A seat, a waiting-list place or a pending request; None when the event is full."""
+    ticket = None
+    if locked["requires_approval"] and not by_organiser:
+        status = "pending"
+    elif await _claim_seat(event_id) or (
+        beyond_capacity and await _claim_seat(event_id, beyond_capacity=True)
+    ):
+        status = "confirmed"
+    elif locked["waitlist"] and not needs_seat:
+        status, ticket = "waitlisted", await _next_ticket(event_id)
+    else:
+        return None
+    # Double opt-in: the place is held for a while, and the only mail asks to confirm.
+    hold = locked["requires_address_confirmation"] and not by_organiser
+    held_until = now + timedelta(minutes=get_settings().address_confirmation_minutes)
+    registration_id = await _insert(
+        event_id,
+        values,
+        status=status,
+        ticket=ticket,
+        by_organiser=by_organiser,
+        now=now,
+        unconfirmed_until=held_until if hold else None,
+    )
+    position = await waitlist_position(event_id, ticket)
+    await record(
+        _ADMISSIONS[(by_organiser, needs_seat)],
+        event=event_id,
+        registration_id=registration_id,
+        changes=_placed(None, None, status, position),
+        actor=None if by_organiser else REGISTRANT,
+        now=now,
+    )
+    await enqueue(
+        "address_confirmation" if hold else f"registration_{status}",
+        event_id=event_id,
+        registration_id=registration_id,
+        recipient=values["email"],
+        language=values["language"],
+        payload={"waitlist_position": position} if position else None,
+    )
     return Outcome(registration_id, status, position, already_registered=False)
 
 
@@ -361,6 +406,39 @@ def _placed(
     if position_before is not None or position is not None:
         changes["waitlist_position"] = [position_before, position]
     return changes
+
+
+async def _resend_unless_fresh(event_id: int, existing: dict[str, Any], *, now: datetime) -> None:
+    """The person registered already hears the truth by mail, at most once per pause."""
+    if await _status_mailed_since(existing["id"], now - RESEND_PAUSE):
+        return
+    await enqueue(
+        "registration_resent",
+        event_id=event_id,
+        registration_id=existing["id"],
+        recipient=existing["email"],
+        language=existing["language"],
+    )
+
+
+async def _as_told_to_a_newcomer(
+    event_id: int, locked: dict[str, Any], registration_id: int
+) -> Outcome | None:
+    """What a new address would be told at this moment, changing nothing; None: full.
+
+    The caller may not be the person who registered, so the answer must not differ from a
+    newcomer's: whether the address holds a registration is told only in its mailbox.
+    """
+    if locked["requires_approval"]:
+        return Outcome(registration_id, "pending", None, already_registered=True)
+    if locked["capacity"] is None or locked["seats_taken"] < locked["capacity"]:
+        return Outcome(registration_id, "confirmed", None, already_registered=True)
+    if locked["waitlist"]:
+        waiting = await Registration.count().where(
+            (Registration.event == event_id) & (Registration.status == "waitlisted")
+        )
+        return Outcome(registration_id, "waitlisted", int(waiting) + 1, already_registered=True)
+    return None
 
 
 async def _status_mailed_since(registration_id: int, since: datetime) -> bool:
@@ -395,6 +473,7 @@ def _stored(values: dict[str, Any], *, now: datetime) -> dict[str, Any]:
         "link_nonce": nonce,
         "token_hash": _token_hash(manage_token(nonce)),
         "consent_at": now,
+        "consent_version": privacy_version(),
         "created_at": now,
         "updated_at": now,
     }
@@ -408,6 +487,7 @@ async def _insert(
     ticket: int | None,
     by_organiser: bool,
     now: datetime,
+    unconfirmed_until: datetime | None = None,
 ) -> int:
     rows = await Registration.insert(
         Registration(
@@ -416,6 +496,7 @@ async def _insert(
             status=status,
             waitlist_ticket=ticket,
             added_by_organiser=by_organiser,
+            unconfirmed_until=unconfirmed_until,
         )
     ).returning(Registration.id)
     return int(rows[0]["id"])
@@ -434,7 +515,8 @@ async def fill_free_seats(event_id: int, *, now: datetime) -> int:
     """Promote the head of the waiting list while seats are free; call under the event lock.
 
     Not once the event has begun: a place that frees up then (a no-show cancelled at the
-    door) is no use to someone who is not there.
+    door) is no use to someone who is not there. Someone whose address is not confirmed yet
+    is passed over and keeps their place in the list.
     """
     promoted = 0
     event = await Event.select(Event.starts_at).where(Event.id == event_id).first()
@@ -443,7 +525,11 @@ async def fill_free_seats(event_id: int, *, now: datetime) -> int:
     while True:
         head = (
             await Registration.select(Registration.id, Registration.email, Registration.language)
-            .where((Registration.event == event_id) & (Registration.status == "waitlisted"))
+            .where(
+                (Registration.event == event_id)
+                & (Registration.status == "waitlisted")
+                & Registration.unconfirmed_until.is_null()
+            )
             .order_by(Registration.waitlist_ticket)
             .first()
         )
@@ -509,7 +595,9 @@ async def events_of_person(token: str, *, now: datetime) -> list[EventView]:
     """Every event the link's owner holds a seat at and that is not over: their own feed."""
     registration = await by_token(token)
     rows = await Registration.select(Registration.event).where(
-        (Registration.email == registration.email) & (Registration.status == "confirmed")
+        (Registration.email == registration.email)
+        & (Registration.status == "confirmed")
+        & Registration.unconfirmed_until.is_null()
     )
     events = [await get_event_by_id(row["event"]) for row in rows]
     return sorted(
@@ -852,3 +940,116 @@ async def promote(
             language=registration.language,
         )
     return await by_id(slug, registration_id)
+
+
+async def confirm_address(token: str, *, now: datetime) -> RegistrationView:
+    """Double opt-in: the person proves the address is theirs; the held place becomes theirs.
+
+    Only now does the status mail go out (with the invite and ticket for a seat). A
+    waitlisted person passed over while unconfirmed gets a seat at once if one is free.
+    Confirming twice changes nothing and mails nothing.
+    """
+    registration = await by_token(token)
+    held_until = registration.unconfirmed_until
+    if registration.is_active and held_until is None:
+        return registration  # confirmed already
+    if registration.is_active and held_until is not None and now >= held_until:
+        # The worker has not come round yet: the hold has run out all the same.
+        await release_expired_holds(now, only=registration.id)
+    async with write_transaction():
+        await lock_event(registration.event)
+        confirmed = await (
+            Registration.update(
+                {
+                    Registration.unconfirmed_until: None,
+                    Registration.address_confirmed_at: now,
+                    Registration.updated_at: now,
+                }
+            )
+            .where(
+                (Registration.id == registration.id)
+                & Registration.unconfirmed_until.is_not_null()
+                & Registration.status.is_in(list(ACTIVE_STATUSES))
+            )
+            .returning(Registration.status)
+        )
+        if not confirmed:
+            if not registration.awaits_address_confirmation:
+                raise Conflict(
+                    N_("the registration is no longer active"), code="registration_inactive"
+                )
+            raise Conflict(
+                N_("the time to confirm has run out; please register again"),
+                code="confirmation_expired",
+            )
+        status = confirmed[0]["status"]
+        await record(
+            "registration.address_confirmed",
+            event=registration.event,
+            registration_id=registration.id,
+            actor=REGISTRANT,
+            now=now,
+        )
+        if status == "waitlisted" and await fill_free_seats(registration.event, now=now):
+            current = await _view(Registration.id == registration.id)
+            assert current is not None
+            status = current.status
+        if status != "confirmed" or registration.status != "waitlisted":
+            position = await waitlist_position(registration.event, registration.waitlist_ticket)
+            await enqueue(
+                f"registration_{status}",
+                event_id=registration.event,
+                registration_id=registration.id,
+                recipient=registration.email,
+                language=registration.language,
+                payload={"waitlist_position": position} if status == "waitlisted" else None,
+            )
+    return await by_token(token)
+
+
+async def release_expired_holds(now: datetime, *, only: int | None = None) -> int:
+    """Cancel the places whose address was not confirmed in time; how many.
+
+    Like a cancellation, a freed seat goes to the head of the waiting list in the same
+    transaction. No mail: the address never confirmed that it wants any.
+    """
+    due = (
+        Registration.unconfirmed_until.is_not_null()
+        & (Registration.unconfirmed_until <= now)
+        & Registration.status.is_in(list(ACTIVE_STATUSES))
+    )
+    if only is not None:
+        due &= Registration.id == only
+    released = 0
+    for row in await Registration.select(Registration.id, Registration.event).where(due):
+        async with write_transaction():
+            await lock_event(row["event"])
+            # Read again under the lock: the person may have confirmed in the meantime.
+            current = (
+                await Registration.select(Registration.status)
+                .where(due & (Registration.id == row["id"]))
+                .first()
+            )
+            if current is None:
+                continue
+            await record(
+                "registration.hold_released",
+                event=row["event"],
+                registration_id=row["id"],
+                changes={"status": [current["status"], "cancelled"]},
+                actor=SYSTEM,
+                now=now,
+            )
+            await Registration.update(
+                {
+                    Registration.status: "cancelled",
+                    Registration.waitlist_ticket: None,
+                    Registration.cancelled_at: now,
+                    Registration.updated_at: now,
+                }
+            ).where(Registration.id == row["id"])
+            if current["status"] == "confirmed":
+                await _release_seat(row["event"])
+                await fill_free_seats(row["event"], now=now)
+            released += 1
+    return released

@@ -36,6 +36,11 @@ class Registration(Table, tablename="registration"):
     search_text = Text(default="")
     added_by_organiser = Boolean(default=False)
     consent_at = Timestamptz()
+    # The version of the privacy notice the person agreed to (notices.services).
+    consent_version = Varchar(length=32, default="")
+    # Double opt-in: the place is only held until then, unless the address is confirmed.
+    unconfirmed_until = Timestamptz(null=True, default=None, index=True)
+    address_confirmed_at = Timestamptz(null=True, default=None)
     checked_in_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -51,6 +51,7 @@ from treffpunkt.audit.controllers import (
 from treffpunkt.db import connection_pool
 from treffpunkt.events.controllers import EventPagesController, catalogue_feed
 from treffpunkt.events.syndication import events_feed, robots_txt, sitemap_xml
+from treffpunkt.notices.controllers import NoticePagesController
 from treffpunkt.notifications.worker import run_worker
 from treffpunkt.privacy.controllers import (
     PrivacyAdminController,
@@ -257,6 +258,7 @@ def create_app() -> Litestar:
             PrivacyApiController,
             PrivacyPagesController,
             PrivacyAdminController,
+            NoticePagesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
         lifespan=[database_pool, mail_worker, settled_heap],

@@ -44,7 +44,7 @@ TEXT_FIELDS = (
     "contact_name",
     "contact_email",
 )
-CHECKBOXES = ("waitlist", "requires_approval")
+CHECKBOXES = ("waitlist", "requires_approval", "requires_address_confirmation")
 VENUE_PARTS = ("name", "street", "postal_code", "city")
 # Moments typed as a local date and time: the API field and whether it may stay empty.
 MOMENTS = {
@@ -83,7 +83,9 @@ def blank_values() -> Values:
     """A new event's form: Berlin time, a waiting list, no approval."""
     values: Values = dict.fromkeys(TEXT_FIELDS, "")
     values.update(kind="workshop", format="in_person", timezone=DEFAULT_TIMEZONE)
-    values.update(waitlist=True, requires_approval=False, sectors=[])
+    values.update(
+        waitlist=True, requires_approval=False, requires_address_confirmation=False, sectors=[]
+    )
     for name in MOMENTS:
         values[f"{name}_date"] = values[f"{name}_time"] = ""
     return values
@@ -100,7 +102,10 @@ def values_of(event: EventView) -> Values:
             values[name] = getattr(event, name)
     values["capacity"] = "" if event.capacity is None else str(event.capacity)
     values.update(
-        waitlist=event.waitlist, requires_approval=event.requires_approval, sectors=event.sectors
+        waitlist=event.waitlist,
+        requires_approval=event.requires_approval,
+        requires_address_confirmation=event.requires_address_confirmation,
+        sectors=event.sectors,
     )
     for name in MOMENTS:
         moment: datetime | None = getattr(event, name)
