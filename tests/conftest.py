@@ -52,6 +52,7 @@ TABLES = (
     "event",
     "api_token",
     "organiser",
+    "rate_limit_counter",
 )
 
 

@@ -141,6 +141,7 @@ APP_REGISTRY = AppRegistry(
         "treffpunkt.registrations.piccolo_app",
         "treffpunkt.notifications.piccolo_app",
         "treffpunkt.attendance.piccolo_app",
+        "treffpunkt.ratelimits.piccolo_app",
     ]
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
 
+LOOPBACK = ("127.0.0.0/8", "::1")
+
 DEVELOPMENT_SECRET_FILE = ".treffpunkt-secret"  # noqa: S105 - a file name, not a secret
 
 
@@ -57,6 +60,39 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _forwarded_allow_ips() -> tuple[str, ...]:
+    """Addresses and networks (CIDR) whose X-Forwarded-For is believed, or "*" for any."""
+    raw = os.environ.get("TREFFPUNKT_FORWARDED_ALLOW_IPS", "")
+    entries = tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+    if not entries:
+        return LOOPBACK
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise SettingsError(
+                "TREFFPUNKT_FORWARDED_ALLOW_IPS must list addresses or networks (CIDR) "
+                f"separated by commas, or *, not {entry!r}"
+            ) from exc
+    return entries
+
+
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def _percent(name: str, default: int) -> int:
+    value = _int(name, default)
+    if not 0 <= value <= 100:
+        raise SettingsError(f"{name} must lie between 0 and 100, not {value}")
+    return value
 
 
 def _development_secret() -> str:
@@ -92,6 +128,14 @@ class Settings:
     invite_days: int = 7
     # The bearer token a Prometheus scraper sends to /metrics; unset: no metrics.
     metrics_token: str | None = None
+    # Rate-limit counters live in Redis when set, else in the database (both shared).
+    redis_url: str | None = None
+    # Peers whose X-Forwarded-For names the client: addresses and networks, or "*".
+    forwarded_allow_ips: tuple[str, ...] = LOOPBACK
+    # The largest request body taken, in bytes; larger ones answer 413 unread.
+    max_request_bytes: int = 1024 * 1024
+    # Percent of an event's seats one client address may register for per day.
+    registration_event_share: int = 50
 
     @property
     def is_postgres(self) -> bool:
@@ -140,6 +184,10 @@ def load_settings() -> Settings:
         catalogue_cache_seconds=_int("TREFFPUNKT_CATALOGUE_CACHE_SECONDS", 1),
         invite_days=_int("TREFFPUNKT_INVITE_DAYS", 7),
         metrics_token=os.environ.get("TREFFPUNKT_METRICS_TOKEN") or None,
+        redis_url=os.environ.get("TREFFPUNKT_REDIS_URL") or None,
+        forwarded_allow_ips=_forwarded_allow_ips(),
+        max_request_bytes=_positive("TREFFPUNKT_MAX_REQUEST_BYTES", 1024 * 1024),
+        registration_event_share=_percent("TREFFPUNKT_REGISTRATION_EVENT_SHARE", 50),
     )
 
 
