@@ -176,7 +176,7 @@ def load_settings() -> Settings:
         secure_cookies=_flag("TREFFPUNKT_SECURE_COOKIES", base_url.startswith("https://")),
         log_level=log_level,
         db_pool_size=_int("TREFFPUNKT_DB_POOL_SIZE", 10),
-        registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 30),
+        registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 60),
         login_rate_limit=_int("TREFFPUNKT_LOGIN_RATE_LIMIT", 10),
         reminder_hours=_int("TREFFPUNKT_REMINDER_HOURS", 24),
         check_in_opens_hours=_int("TREFFPUNKT_CHECK_IN_OPENS_HOURS", 2),
