@@ -37,6 +37,7 @@ ClientFactory = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
 def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
     """Same-loop clients of one app with the production limits, from a given address."""
     monkeypatch.delenv("TREFFPUNKT_REGISTRATION_RATE_LIMIT")
+    monkeypatch.delenv("TREFFPUNKT_REGISTRATION_EVENT_SHARE")
     get_settings.cache_clear()
     from treffpunkt.web.app import create_app
 
