@@ -10,15 +10,14 @@ than half of an event.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from itertools import count
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests import factories
+from tests.addressed_clients import ClientFactory, clients_from_addresses
+from tests.registrations.helpers import person
 from treffpunkt.events.services import get_event
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
@@ -28,9 +27,6 @@ pytestmark = pytest.mark.anyio
 
 OFFICE = "203.0.113.10"
 SCRIPT = "198.51.100.66"
-_numbers = count(1)
-
-ClientFactory = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
@@ -41,31 +37,9 @@ def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
     get_settings.cache_clear()
     from treffpunkt.web.app import create_app
 
-    app = create_app()
-
-    @asynccontextmanager
-    async def connect(address: str) -> AsyncIterator[httpx.AsyncClient]:
-        transport = httpx.ASGITransport(app=app, client=(address, 50000))
-        async with (
-            app.lifespan(),
-            httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
-        ):
-            yield http
-
-    yield connect
+    yield clients_from_addresses(create_app())
     monkeypatch.undo()
     get_settings.cache_clear()
-
-
-def person() -> dict[str, Any]:
-    number = next(_numbers)
-    return {
-        "name": f"Kollegin {number}",
-        "email": f"kollegin{number}@landkreis.example.org",
-        "organisation": "Landratsamt",
-        "stakeholder_group": "public_administration",
-        "consent": True,
-    }
 
 
 async def register_many(http: httpx.AsyncClient, slug: str, people: int) -> list[int]:

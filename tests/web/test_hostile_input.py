@@ -18,7 +18,7 @@ from tests import factories
 from tests.mail_sink import Sink
 from tests.notifications.conftest import smtp
 from tests.notifications.helpers import html_of, raw_calendar, text_of, vevent_of
-from tests.registrations.helpers import person, register, register_ok
+from tests.registrations.helpers import register, register_ok
 from tests.sessions import sign_in
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.events.services import EventView
@@ -289,14 +289,13 @@ async def test_line_breaks_in_descriptions_do_not_start_properties_in_invites(
 ) -> None:
     injected = "Zeile eins\r\nATTENDEE:mailto:evil@example.org\nEND:VEVENT\nBEGIN:VEVENT"
     event, _, _ = await an_event(description=injected)
-    body = person()
-    assert (await register(client, event.slug, **body)).status_code == 201
+    email = (await register_ok(client, event.slug))["email"]
 
     await drain()
 
-    raw = raw_calendar(smtp.only(body["email"]))
+    raw = raw_calendar(smtp.only(email))
     [vevent] = icalendar.Calendar.from_ical(raw).walk("VEVENT")
-    assert str(vevent["ATTENDEE"]).lower() == f"mailto:{body['email']}"
+    assert str(vevent["ATTENDEE"]).lower() == f"mailto:{email}"
     lines = raw.split(b"\r\n")
     assert lines.count(b"BEGIN:VEVENT") == 1
     assert not any(line.startswith(b"ATTENDEE:mailto:evil") for line in lines)
@@ -307,18 +306,22 @@ async def test_invite_names_with_quotes_and_separators_stay_one_attendee(
 ) -> None:
     event, _, _ = await an_event()
     name = 'Anna "Ann" Schmidt; ROLE=CHAIR: Ende, gut'
-    body = person(name=name)
-    assert (
-        await client.post(f"/api/v1/events/{event.slug}/registrations", json=body)
-    ).status_code == 201
+    email = (await register_ok(client, event.slug, name=name))["email"]
 
     await drain()
 
-    vevent = vevent_of(smtp.only(body["email"]))
-    attendees = vevent.get("ATTENDEE")
+    attendees = vevent_of(smtp.only(email)).get("ATTENDEE")
     assert not isinstance(attendees, list)
-    assert str(attendees).lower() == f"mailto:{body['email']}"
+    assert str(attendees).lower() == f"mailto:{email}"
     assert attendees.params.get("ROLE") != "CHAIR"
+
+
+async def refused_as_invalid_name(client: httpx.AsyncClient, name: str) -> bool:
+    event, _, _ = await an_event()
+    response = await register(client, event.slug, name=name)
+    return response.status_code == 422 and "name" in [
+        error["field"] for error in response.json()["errors"]
+    ]
 
 
 # --- Mail headers ----------------------------------------------------------------------------
@@ -336,17 +339,14 @@ async def test_names_never_add_recipients_or_headers(
     client: httpx.AsyncClient, smtp: Sink, name: str
 ) -> None:
     event, _, _ = await an_event()
-    body = person(name=name)
-    assert (
-        await client.post(f"/api/v1/events/{event.slug}/registrations", json=body)
-    ).status_code == 201
+    email = (await register_ok(client, event.slug, name=name))["email"]
 
     await drain()
 
     [received] = smtp.received
     message = received.message
-    assert received.rcpt_tos == [body["email"]]
-    assert [address.addr_spec for address in message["To"].addresses] == [body["email"]]
+    assert received.rcpt_tos == [email]
+    assert [address.addr_spec for address in message["To"].addresses] == [email]
     assert message["To"].addresses[0].display_name == name
     assert "Bcc" not in message
     assert "Cc" not in message
@@ -356,12 +356,7 @@ async def test_names_never_add_recipients_or_headers(
 async def test_line_breaks_in_single_line_fields_are_refused(
     client: httpx.AsyncClient, breaker: str
 ) -> None:
-    event, _, _ = await an_event()
-
-    response = await register(client, event.slug, name=f"Eve{breaker}Bcc: evil@example.org")
-
-    assert response.status_code == 422
-    assert "name" in [error["field"] for error in response.json()["errors"]]
+    assert await refused_as_invalid_name(client, f"Eve{breaker}Bcc: evil@example.org")
 
 
 @pytest.mark.parametrize("breaker", ["\r\n", "\x85", "\u2028"])
@@ -386,23 +381,14 @@ async def test_line_breaks_in_event_titles_are_refused(
 async def test_a_name_of_invisible_characters_is_refused_like_an_empty_one(
     client: httpx.AsyncClient, invisible: str
 ) -> None:
-    event, _, _ = await an_event()
-
-    response = await register(client, event.slug, name=invisible)
-
-    assert response.status_code == 422
-    assert "name" in [error["field"] for error in response.json()["errors"]]
+    assert await refused_as_invalid_name(client, invisible)
 
 
 @pytest.mark.parametrize("override", ["\u202e", "\u202d", "\u2066", "\u2067", "\u2068"])
 async def test_bidirectional_overrides_are_refused_in_names(
     client: httpx.AsyncClient, override: str
 ) -> None:
-    event, _, _ = await an_event()
-
-    response = await register(client, event.slug, name=f"Anna {override}gro.elpmaxe@live")
-
-    assert response.status_code == 422
+    assert await refused_as_invalid_name(client, f"Anna {override}gro.elpmaxe@live")
 
 
 async def test_right_to_left_names_without_overrides_are_welcome(

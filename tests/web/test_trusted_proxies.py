@@ -6,126 +6,103 @@ exactly when the app takes them for the same address.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from itertools import count
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 import pytest
 
 from tests import factories
+from tests.addressed_clients import clients_from_addresses
+from tests.registrations.helpers import person
 from treffpunkt.settings import SettingsError, get_settings, load_settings
 
 pytestmark = pytest.mark.anyio
 
-_numbers = count(1)
 Connect = Callable[[str, str], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
 def one_a_minute(monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
-    """Clients of an app allowing one registration a minute, from a given peer, trusting the
-    proxies named."""
+    """`connect(peer, trusted)`: a client from `peer` of an app that allows one registration
+    a minute and trusts the proxies named."""
     monkeypatch.setenv("TREFFPUNKT_REGISTRATION_RATE_LIMIT", "1")
-    monkeypatch.setenv("TREFFPUNKT_REGISTRATION_EVENT_SHARE", "0")
 
-    @asynccontextmanager
-    async def connect(peer: str, trusted: str) -> AsyncIterator[httpx.AsyncClient]:
+    def connect(peer: str, trusted: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         monkeypatch.setenv("TREFFPUNKT_FORWARDED_ALLOW_IPS", trusted)
         get_settings.cache_clear()
         from treffpunkt.web.app import create_app
 
-        app = create_app()
-        transport = httpx.ASGITransport(app=app, client=(peer, 50000))
-        async with (
-            app.lifespan(),
-            httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
-        ):
-            yield http
+        return clients_from_addresses(create_app())(peer)
 
     yield connect
     monkeypatch.undo()
     get_settings.cache_clear()
 
 
-async def register_as(http: httpx.AsyncClient, slug: str, forwarded_for: str) -> int:
-    number = next(_numbers)
-    response = await http.post(
-        f"/api/v1/events/{slug}/registrations",
-        json={
-            "name": f"Person {number}",
-            "email": f"person{number}@example.org",
-            "organisation": "Landkreis Meißen",
-            "stakeholder_group": "other",
-            "consent": True,
-        },
-        headers={"X-Forwarded-For": forwarded_for},
-    )
-    return response.status_code
-
-
-async def open_event_slug() -> str:
-    return (await factories.event(await factories.organiser(), capacity=100)).slug
-
-
-async def test_a_forged_header_from_an_untrusted_peer_is_ignored(one_a_minute: Connect) -> None:
-    slug = await open_event_slug()
-    async with one_a_minute("198.51.100.7", "127.0.0.0/8,::1") as outsider:
-        statuses = [
-            await register_as(outsider, slug, "192.0.2.1"),
-            await register_as(outsider, slug, "192.0.2.2"),
-        ]
-
-    assert statuses == [201, 429]
-
-
-async def test_a_trusted_proxy_names_the_client(one_a_minute: Connect) -> None:
-    slug = await open_event_slug()
-    async with one_a_minute("127.0.0.1", "127.0.0.0/8,::1") as proxy:
-        statuses = [
-            await register_as(proxy, slug, "192.0.2.1"),
-            await register_as(proxy, slug, "192.0.2.2"),
-            await register_as(proxy, slug, "192.0.2.1"),
-        ]
-
-    assert statuses == [201, 201, 429]
-
-
-async def test_proxies_are_trusted_by_network(one_a_minute: Connect) -> None:
-    slug = await open_event_slug()
-    async with one_a_minute("10.20.30.40", "10.0.0.0/8") as load_balancer:
-        statuses = [
-            await register_as(load_balancer, slug, "192.0.2.1"),
-            await register_as(load_balancer, slug, "192.0.2.2"),
-        ]
-
-    assert statuses == [201, 201]
-
-
-async def test_in_a_chain_the_right_most_untrusted_address_is_the_client(
-    one_a_minute: Connect,
-) -> None:
-    slug = await open_event_slug()
-    async with one_a_minute("10.0.0.1", "10.0.0.0/8") as inner_proxy:
+@pytest.mark.parametrize(
+    ("peer", "trusted", "forwarded_for", "statuses"),
+    [
+        pytest.param(
+            "198.51.100.7",
+            "127.0.0.0/8,::1",
+            ["192.0.2.1", "192.0.2.2"],
+            [201, 429],
+            id="a forged header from an untrusted peer is ignored",
+        ),
+        pytest.param(
+            "127.0.0.1",
+            "127.0.0.0/8,::1",
+            ["192.0.2.1", "192.0.2.2", "192.0.2.1"],
+            [201, 201, 429],
+            id="a trusted proxy names the client",
+        ),
+        pytest.param(
+            "10.20.30.40",
+            "10.0.0.0/8",
+            ["192.0.2.1", "192.0.2.2"],
+            [201, 201],
+            id="proxies are trusted by network",
+        ),
+        pytest.param(
+            "10.0.0.1",
+            "",
+            ["192.0.2.1", "192.0.2.2"],
+            [201, 429],
+            id="by default only loopback is trusted",
+        ),
         # The client forges what it likes on the left; 203.0.113.5 is what our outer proxy
         # (10.0.0.7) saw connecting, so it stays the client whatever the forgery says.
-        statuses = [
-            await register_as(inner_proxy, slug, "192.0.2.1, 203.0.113.5, 10.0.0.7"),
-            await register_as(inner_proxy, slug, "192.0.2.99, 203.0.113.5, 10.0.0.7"),
+        pytest.param(
+            "10.0.0.1",
+            "10.0.0.0/8",
+            ["192.0.2.1, 203.0.113.5, 10.0.0.7", "192.0.2.99, 203.0.113.5, 10.0.0.7"],
+            [201, 429],
+            id="in a chain the right-most untrusted address is the client",
+        ),
+    ],
+)
+async def test_client_address(
+    one_a_minute: Connect,
+    peer: str,
+    trusted: str,
+    forwarded_for: list[str],
+    statuses: list[int],
+) -> None:
+    slug = (await factories.event(await factories.organiser(), capacity=100)).slug
+    async with one_a_minute(peer, trusted) as http:
+        answered = [
+            (
+                await http.post(
+                    f"/api/v1/events/{slug}/registrations",
+                    json=person(),
+                    headers={"X-Forwarded-For": header},
+                )
+            ).status_code
+            for header in forwarded_for
         ]
 
-    assert statuses == [201, 429]
-
-
-async def test_by_default_only_loopback_is_trusted(one_a_minute: Connect) -> None:
-    slug = await open_event_slug()
-    async with one_a_minute("10.0.0.1", "") as private_network_peer:
-        statuses = [
-            await register_as(private_network_peer, slug, "192.0.2.1"),
-            await register_as(private_network_peer, slug, "192.0.2.2"),
-        ]
-
-    assert statuses == [201, 429]
+    assert answered == statuses
 
 
 def test_default_setting_is_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
