@@ -23,6 +23,8 @@ from tests.sessions import sign_in
 from treffpunkt.accounts.services import CurrentOrganiser
 from treffpunkt.events.services import EventView
 from treffpunkt.notifications.worker import drain
+from treffpunkt.registrations.questions import replace_questions
+from treffpunkt.registrations.schemas import QuestionSpec
 
 pytestmark = pytest.mark.anyio
 __all__ = ["smtp"]
@@ -150,6 +152,17 @@ async def test_sql_in_path_parameters_finds_nothing(client: httpx.AsyncClient, p
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/events/{long}", "/events/{long}", "/api/v1/registrations/{long}"]
+)
+async def test_overlong_path_parameters_are_refused_not_failed(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path.format(long="a" * 5_000))
+
+    assert response.status_code in (400, 404, 422)
+
+
 async def test_overlong_search_is_refused_as_invalid(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/events", params={"q": "a" * 10_000})
 
@@ -187,8 +200,19 @@ async def a_hostile_event_with_a_hostile_registrant(
         contact_name=SCRIPT,
         contact_email="petra@landkreis.example",
     )
+    questions = [
+        {"key": "pick", "kind": "single_choice", "label": SCRIPT, "options": [SCRIPT, "Nein"]},
+        {"key": "free", "kind": "short_text", "label": "Anmerkung", "help_text": SCRIPT},
+    ]
+    await replace_questions(event.id, [QuestionSpec(**q) for q in questions])
     await register_ok(
-        client, event.slug, name=SCRIPT, organisation=SCRIPT, role=SCRIPT, notes=SCRIPT
+        client,
+        event.slug,
+        name=SCRIPT,
+        organisation=SCRIPT,
+        role=SCRIPT,
+        notes=SCRIPT,
+        answers={"pick": SCRIPT, "free": SCRIPT},
     )
     return event, auth, owner
 

@@ -88,6 +88,22 @@ async def test_a_form_with_too_many_fields_is_refused_unparsed(client: httpx.Asy
     assert await Registration.count() == 0
 
 
+async def test_an_overlong_form_field_is_refused_next_to_the_field(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await factories.event(await factories.organiser())
+    token = await csrf_token(client, f"/events/{event.slug}")
+
+    response = await client.post(
+        f"/events/{event.slug}/register",
+        data={**registration(consent="yes"), "name": "A" * 50_000, "_csrf_token": token},
+    )
+
+    assert response.status_code == 422
+    assert "darf höchstens 200 Zeichen lang sein" in response.text
+    assert await Registration.count() == 0
+
+
 async def test_a_form_of_ordinary_size_still_registers(client: httpx.AsyncClient) -> None:
     event = await factories.event(await factories.organiser())
     token = await csrf_token(client, f"/events/{event.slug}")
