@@ -70,6 +70,17 @@ async def test_a_hit_says_how_long_its_window_still_runs(counter: HitCounter) ->
     assert 1 <= seconds_left <= 60
 
 
+async def test_an_unreachable_redis_counts_nothing_and_refuses_no_one() -> None:
+    from tests.conftest import free_port
+
+    counter = RedisHitCounter(f"redis://127.0.0.1:{free_port()}/0")
+
+    hits, _ = await counter.hit(a_key(), 60)
+
+    await counter.close()
+    assert hits == 0
+
+
 def test_the_setting_chooses_the_store() -> None:
     assert isinstance(hit_counter(None), DatabaseHitCounter)
     assert isinstance(hit_counter(REDIS_URL), RedisHitCounter)

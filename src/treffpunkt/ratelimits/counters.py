@@ -13,10 +13,13 @@ import time
 from typing import Protocol
 
 import asyncpg
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from treffpunkt.db import is_postgres, postgres_write, sqlite_write
 
+logger = structlog.get_logger("treffpunkt")
 # Expired windows are swept at most this often per process.
 SWEEP_SECONDS = 60
 
@@ -102,10 +105,16 @@ class RedisHitCounter:
         if self._redis is None:
             # Made on first use, on the event loop that serves; closed with the app.
             self._redis = Redis.from_url(self._url)
-        async with self._redis.pipeline(transaction=True) as pipeline:
-            pipeline.incr(windowed)
-            pipeline.expireat(windowed, ends + 1)
-            hits, _ = await pipeline.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipeline:
+                pipeline.incr(windowed)
+                pipeline.expireat(windowed, ends + 1)
+                hits, _ = await pipeline.execute()
+        except RedisError as exc:
+            # Registration matters more than its limit: an outage of the counters' store lets
+            # requests through uncounted (and says so) rather than refusing everyone.
+            logger.warning("rate limit store unavailable", error=type(exc).__name__)
+            hits = 0
         return int(hits), max(1, ends - int(now))
 
     async def close(self) -> None:
