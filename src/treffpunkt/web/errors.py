@@ -235,7 +235,7 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     if form_expired:
         current_language.set(request_language(request))
     if isinstance(exc, RateLimited) and not wants_problem_json(request):
-        current_language.set(request_language(request))
+        current_language.set(request_language(request))  # before the message is translated
         return error_page(request, status, _(exc.page_message), dict(exc.headers or {}))
     if not wants_problem_json(request):
         return error_page(request, status, _(EXPIRED_FORM) if form_expired else None)
