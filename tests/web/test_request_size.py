@@ -33,11 +33,16 @@ def registration(**overrides: object) -> dict[str, object]:
     }
 
 
-async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    match = re.search(r'name="_csrf_token" value="([^"]*)"', page.text)
-    assert match
-    return match.group(1)
+async def post_registration_form(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    """The public form of a new event, sent with these fields over a valid person's."""
+    event = await factories.event(await factories.organiser())
+    page = await client.get(f"/events/{event.slug}")
+    token = re.search(r'name="_csrf_token" value="([^"]*)"', page.text)
+    assert token
+    return await client.post(
+        f"/events/{event.slug}/register",
+        data={**registration(consent="yes"), "_csrf_token": token.group(1), **fields},
+    )
 
 
 async def test_api_body_over_a_mebibyte_answers_413_problem_details(
@@ -59,13 +64,7 @@ async def test_api_body_over_a_mebibyte_answers_413_problem_details(
 async def test_form_over_a_mebibyte_answers_a_page_in_the_readers_language(
     client: httpx.AsyncClient,
 ) -> None:
-    event = await factories.event(await factories.organiser())
-    token = await csrf_token(client, f"/events/{event.slug}")
-
-    response = await client.post(
-        f"/events/{event.slug}/register",
-        data={**registration(consent="yes"), "notes": "x" * MIB, "_csrf_token": token},
-    )
+    response = await post_registration_form(client, notes="x" * MIB)
 
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("text/html")
@@ -74,14 +73,9 @@ async def test_form_over_a_mebibyte_answers_a_page_in_the_readers_language(
 
 
 async def test_a_form_with_too_many_fields_is_refused_unparsed(client: httpx.AsyncClient) -> None:
-    event = await factories.event(await factories.organiser())
-    token = await csrf_token(client, f"/events/{event.slug}")
     extra = {f"field{n}": "x" for n in range(FORM_FIELD_LIMIT)}
 
-    response = await client.post(
-        f"/events/{event.slug}/register",
-        data={**registration(consent="yes"), "_csrf_token": token, **extra},
-    )
+    response = await post_registration_form(client, **extra)
 
     assert response.status_code == 413
     assert "zu viele Felder" in response.text
@@ -91,13 +85,7 @@ async def test_a_form_with_too_many_fields_is_refused_unparsed(client: httpx.Asy
 async def test_an_overlong_form_field_is_refused_next_to_the_field(
     client: httpx.AsyncClient,
 ) -> None:
-    event = await factories.event(await factories.organiser())
-    token = await csrf_token(client, f"/events/{event.slug}")
-
-    response = await client.post(
-        f"/events/{event.slug}/register",
-        data={**registration(consent="yes"), "name": "A" * 50_000, "_csrf_token": token},
-    )
+    response = await post_registration_form(client, name="A" * 50_000)
 
     assert response.status_code == 422
     assert "darf höchstens 200 Zeichen lang sein" in response.text
@@ -105,13 +93,7 @@ async def test_an_overlong_form_field_is_refused_next_to_the_field(
 
 
 async def test_a_form_of_ordinary_size_still_registers(client: httpx.AsyncClient) -> None:
-    event = await factories.event(await factories.organiser())
-    token = await csrf_token(client, f"/events/{event.slug}")
-
-    response = await client.post(
-        f"/events/{event.slug}/register",
-        data={**registration(consent="yes"), "notes": "Rollstuhl " * 100, "_csrf_token": token},
-    )
+    response = await post_registration_form(client, notes="Rollstuhl " * 100)
 
     assert response.status_code == 303
 
