@@ -88,6 +88,7 @@ def app_env(database_url: str = DATABASE, extra: dict[str, str] | None = None) -
         "TREFFPUNKT_DATABASE_URL": database_url,
         "TREFFPUNKT_SECRET_KEY": "bench-" + "x" * 40,
         "TREFFPUNKT_REGISTRATION_RATE_LIMIT": "0",
+        "TREFFPUNKT_REGISTRATION_EVENT_SHARE": "0",
         "TREFFPUNKT_LOGIN_RATE_LIMIT": "0",
         "TREFFPUNKT_LOG_LEVEL": "WARNING",
         **(extra or {}),

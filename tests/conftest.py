@@ -31,6 +31,7 @@ os.environ.setdefault("TREFFPUNKT_BASE_URL", "http://testserver")
 # Off for the suite (many registrations from one address); its own test switches it on.
 os.environ.setdefault("TREFFPUNKT_REGISTRATION_RATE_LIMIT", "0")
 os.environ.setdefault("TREFFPUNKT_LOGIN_RATE_LIMIT", "0")
+os.environ.setdefault("TREFFPUNKT_REGISTRATION_EVENT_SHARE", "0")
 # Off for the suite, whose factories change data behind the app's back; tests/web/
 # test_public_cache.py switches it on.
 os.environ.setdefault("TREFFPUNKT_CATALOGUE_CACHE_SECONDS", "0")
@@ -54,6 +55,7 @@ TABLES = (
     "event",
     "api_token",
     "organiser",
+    "rate_limit_counter",
 )
 
 

@@ -271,7 +271,8 @@ def serve(host: str, port: int, workers: int, mail_worker: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # The app believes X-Forwarded-For from TREFFPUNKT_FORWARDED_ALLOW_IPS only (web/app.py).
+        proxy_headers=False,
         access_log=False,
         log_level="warning",
     )

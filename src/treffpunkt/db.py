@@ -143,6 +143,7 @@ APP_REGISTRY = AppRegistry(
         "treffpunkt.attendance.piccolo_app",
         "treffpunkt.audit.piccolo_app",
         "treffpunkt.privacy.piccolo_app",
+        "treffpunkt.ratelimits.piccolo_app",
     ]
 )
 

@@ -16,9 +16,12 @@ from msgspec import Meta
 
 INT_MAX = 2**31 - 1
 # `(?![\s\S])` is the end of the text in Python and ECMAScript alike; `$` would let a final
-# newline through in Python.
-SINGLE_LINE = r"^[^\x00-\x1f\x7f]*(?![\s\S])"
-MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*(?![\s\S])"
+# newline through in Python. Control characters are C0, DEL and C1 (whose NEL, U+0085, breaks
+# lines like U+2028 and U+2029 do: Python's splitlines() and mail software split there). One line
+# also holds no bidirectional embedding, override or isolate (U+202A-U+202E, U+2066-U+2069):
+# right-to-left names need none, and they let "moc.elpmaxe" read as "example.com".
+SINGLE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*(?![\s\S])"
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*(?![\s\S])"
 PATH_MAX_LENGTH = 200
 QUERY_MAX_LENGTH = 500
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
 
+LOOPBACK = ("127.0.0.0/8", "::1")
+
 DEVELOPMENT_SECRET_FILE = ".treffpunkt-secret"  # noqa: S105 - a file name, not a secret
 
 
@@ -59,9 +62,36 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
-def _positive(name: str, value: int) -> int:
+def _forwarded_allow_ips() -> tuple[str, ...]:
+    """Addresses and networks (CIDR) whose X-Forwarded-For is believed, or "*" for any."""
+    raw = os.environ.get("TREFFPUNKT_FORWARDED_ALLOW_IPS", "")
+    entries = tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+    if not entries:
+        return LOOPBACK
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise SettingsError(
+                "TREFFPUNKT_FORWARDED_ALLOW_IPS must list addresses or networks (CIDR) "
+                f"separated by commas, or *, not {entry!r}"
+            ) from exc
+    return entries
+
+
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
     if value < 1:
         raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def _percent(name: str, default: int) -> int:
+    value = _int(name, default)
+    if not 0 <= value <= 100:
+        raise SettingsError(f"{name} must lie between 0 and 100, not {value}")
     return value
 
 
@@ -110,6 +140,14 @@ class Settings:
     legal_notice_file: str | None = None
     # How long an unconfirmed address holds its place at an event with double opt-in.
     address_confirmation_minutes: int = 1440
+    # Rate-limit counters live in Redis when set, else in the database (both shared).
+    redis_url: str | None = None
+    # Peers whose X-Forwarded-For names the client: addresses and networks, or "*".
+    forwarded_allow_ips: tuple[str, ...] = LOOPBACK
+    # The largest request body taken, in bytes; larger ones answer 413 unread.
+    max_request_bytes: int = 1024 * 1024
+    # Percent of an event's seats one client address may register for per day.
+    registration_event_share: int = 50
 
     @property
     def is_postgres(self) -> bool:
@@ -150,7 +188,7 @@ def load_settings() -> Settings:
         secure_cookies=_flag("TREFFPUNKT_SECURE_COOKIES", base_url.startswith("https://")),
         log_level=log_level,
         db_pool_size=_int("TREFFPUNKT_DB_POOL_SIZE", 10),
-        registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 30),
+        registration_rate_limit=_int("TREFFPUNKT_REGISTRATION_RATE_LIMIT", 60),
         login_rate_limit=_int("TREFFPUNKT_LOGIN_RATE_LIMIT", 10),
         reminder_hours=_int("TREFFPUNKT_REMINDER_HOURS", 24),
         check_in_opens_hours=_int("TREFFPUNKT_CHECK_IN_OPENS_HOURS", 2),
@@ -165,10 +203,11 @@ def load_settings() -> Settings:
         privacy_contact=os.environ.get("TREFFPUNKT_PRIVACY_CONTACT", "").strip(),
         privacy_notice_file=os.environ.get("TREFFPUNKT_PRIVACY_NOTICE_FILE") or None,
         legal_notice_file=os.environ.get("TREFFPUNKT_LEGAL_NOTICE_FILE") or None,
-        address_confirmation_minutes=_positive(
-            "TREFFPUNKT_ADDRESS_CONFIRMATION_MINUTES",
-            _int("TREFFPUNKT_ADDRESS_CONFIRMATION_MINUTES", 1440),
-        ),
+        address_confirmation_minutes=_positive("TREFFPUNKT_ADDRESS_CONFIRMATION_MINUTES", 1440),
+        redis_url=os.environ.get("TREFFPUNKT_REDIS_URL") or None,
+        forwarded_allow_ips=_forwarded_allow_ips(),
+        max_request_bytes=_positive("TREFFPUNKT_MAX_REQUEST_BYTES", 1024 * 1024),
+        registration_event_share=_percent("TREFFPUNKT_REGISTRATION_EVENT_SHARE", 50),
     )
 
 

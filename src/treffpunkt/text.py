@@ -26,3 +26,9 @@ def searchable(text: str) -> str:
 def slugify(text: str, max_length: int = 80) -> str:
     ascii_text = fold(text.translate(_GERMAN)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:max_length].rstrip("-")
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: spaces and invisible format characters (zero-width space,
+    joiners, word joiner, byte-order mark) only."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
 from itertools import count
 from typing import Any
 
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from tests import factories
+from tests.addressed_clients import ClientFactory, clients_from_addresses
 from treffpunkt.events.services import EventView
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
@@ -22,8 +22,6 @@ LIMIT = 3
 PROBLEM_JSON = "application/problem+json"
 _numbers = count(1)
 
-ClientFactory = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
-
 
 @pytest.fixture
 def limited_clients(monkeypatch: pytest.MonkeyPatch) -> ClientFactory:
@@ -32,18 +30,7 @@ def limited_clients(monkeypatch: pytest.MonkeyPatch) -> ClientFactory:
     get_settings.cache_clear()
     from treffpunkt.web.app import create_app
 
-    app = create_app()
-
-    @asynccontextmanager
-    async def connect(address: str) -> AsyncIterator[httpx.AsyncClient]:
-        transport = httpx.ASGITransport(app=app, client=(address, 50000))
-        async with (
-            app.lifespan(),
-            httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
-        ):
-            yield http
-
-    return connect
+    return clients_from_addresses(create_app())
 
 
 @pytest.fixture

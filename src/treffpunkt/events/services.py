@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass, field, fields
@@ -536,9 +537,11 @@ def _catalogue_filter(query: CatalogueQuery, now: datetime) -> Combinable:
 
 
 def search_words(q: str) -> list[str]:
-    """The folded words of a search, without LIKE wildcards a person cannot mean."""
-    words = [w.strip("%_\\") for w in fold(q).replace("%", " ").replace("_", " ").split()]
-    return [w for w in words if w][:MAX_SEARCH_WORDS]
+    """The folded words of a search, without LIKE wildcards a person cannot mean.
+
+    A backslash splits words too: PostgreSQL's LIKE reads it as an escape, SQLite's does not.
+    """
+    return [w for w in re.split(r"[\s%_\\]+", fold(q)) if w][:MAX_SEARCH_WORDS]
 
 
 async def list_events(query: CatalogueQuery, *, now: datetime) -> tuple[list[EventView], int]:

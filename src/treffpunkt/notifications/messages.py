@@ -359,11 +359,18 @@ def to_mime(mail: Mail, *, outbox_id: int, name: str, recipient: str, now: datet
     message["Subject"] = Header(_one_line(mail.subject), "utf-8")  # type: ignore[assignment]
     sender, to = ascii_address(settings.mail_from), ascii_address(recipient)
     message["From"] = formataddr(("Treffpunkt", sender))
-    message["To"] = formataddr((_one_line(name), to), charset="utf-8") if name else to
+    message["To"] = formataddr((_display_name(name), to), charset="utf-8") if name else to
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(outbox_id)
     message["Auto-Submitted"] = "auto-generated"
     return message
+
+
+def _display_name(name: str) -> str:
+    """The name on one line; one that holds `=?` goes out encoded, so that no reader decodes
+    what merely looks like an encoded word (`=?utf-8?q?=0D=0A…?=`) into a line break."""
+    name = _one_line(name)
+    return Header(name, "utf-8").encode() if "=?" in name else name
 
 
 def _one_line(text: str) -> str:

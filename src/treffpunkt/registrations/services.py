@@ -43,7 +43,7 @@ from treffpunkt.registrations.schemas import (
 from treffpunkt.registrations.tables import ACTIVE_STATUSES, Registration
 from treffpunkt.settings import LANGUAGES, get_settings
 from treffpunkt.signing import derived_key
-from treffpunkt.text import searchable
+from treffpunkt.text import is_blank, searchable
 
 LINK_PURPOSE = "registration-link"
 # Registering again re-sends the confirmation, but not while one is fresh: a double click or
@@ -223,7 +223,7 @@ def _check_person(values: dict[str, Any], problems: ErrorCollector) -> None:
     for name, limit in TEXT_LIMITS.items():
         if name not in values:
             continue
-        if name in REQUIRED_TEXT and not str(values[name]).strip():
+        if name in REQUIRED_TEXT and is_blank(str(values[name])):
             problems.add(name, N_("must not be empty"))
         elif name in ONE_LINE and not is_single_line(str(values[name])):
             # A line break in a name would end up in a mail header.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -17,7 +16,6 @@ from litestar.datastructures import ResponseHeader
 from litestar.logging.config import StructLoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.logging import LoggingMiddleware, LoggingMiddlewareConfig
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -25,7 +23,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp as LitestarASGIApp
-from litestar.types import Middleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from treffpunkt.accounts.account_pages import (
     MyAccountController,
@@ -58,6 +56,7 @@ from treffpunkt.privacy.controllers import (
     PrivacyApiController,
     PrivacyPagesController,
 )
+from treffpunkt.ratelimits.counters import hit_counter
 from treffpunkt.registrations.controllers import (
     EventChangeApiController,
     RegistrationApiController,
@@ -72,8 +71,10 @@ from treffpunkt.web.language import LANGUAGE_COOKIE, LanguageMiddleware, switch_
 from treffpunkt.web.metrics import metrics, prometheus_config
 from treffpunkt.web.pages import front_door, health, health_live, health_ready
 from treffpunkt.web.public_cache import ASGIApp, PublicResponseCache
+from treffpunkt.web.rate_limits import RateLimits
 from treffpunkt.web.redaction import mask_addresses
 from treffpunkt.web.request_ids import RequestIds
+from treffpunkt.web.request_limits import FORM_FIELD_LIMIT, FormFieldLimit
 from treffpunkt.web.templating import template_config
 from treffpunkt.workspace.dashboard import DashboardController
 from treffpunkt.workspace.event_editor import (
@@ -174,37 +175,18 @@ def _logging(settings: Settings) -> StructlogPlugin:
     )
 
 
-PUBLIC_REGISTRATION = re.compile(r"^(/api/v1)?/events/[^/]+/(registrations|register)$")
-
-
-async def is_public_registration(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and bool(PUBLIC_REGISTRATION.match(request.url.path))
-
-
-async def is_login(request: Request[Any, Any, Any]) -> bool:
-    """Sign-ins, and asking for a password reset: both try addresses and passwords."""
-    return request.method == "POST" and request.url.path in ("/login", "/password/forgot")
-
-
-def _rate_limits(settings: Settings) -> list[Middleware]:
-    """Per client address and minute: public registration and login; 0 switches one off."""
-    limits = [
-        ("registrations", settings.registration_rate_limit, is_public_registration),
-        ("logins", settings.login_rate_limit, is_login),
-    ]
-    return [
-        RateLimitConfig(
-            rate_limit=("minute", per_minute),
-            check_throttle_handler=applies,
-            store=f"rate_limit_{name}",
-        ).middleware
-        for name, per_minute, applies in limits
-        if per_minute > 0
-    ]
+@asynccontextmanager
+async def closed_counter(app: Litestar) -> AsyncIterator[None]:
+    """The rate limits' connections (Redis) end with the app."""
+    try:
+        yield
+    finally:
+        await app.state.rate_limit_counter.close()
 
 
 def create_app() -> Litestar:
     settings = get_settings()
+    counter = hit_counter(settings.redis_url)
     sessions = CookieBackendConfig(
         secret=derived_key(settings.secret_key, "session"),
         key=SESSION_COOKIE,
@@ -261,11 +243,12 @@ def create_app() -> Litestar:
             NoticePagesController,
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
         ],
-        lifespan=[database_pool, mail_worker, settled_heap],
+        lifespan=[database_pool, closed_counter, mail_worker, settled_heap],
         middleware=[
             prometheus_config().middleware,
             LanguageMiddleware(),
-            *_rate_limits(settings),
+            FormFieldLimit(),
+            RateLimits(settings, counter),
             sessions.middleware,
             DefineMiddleware(OrganiserAuthentication),
         ],
@@ -299,8 +282,12 @@ def create_app() -> Litestar:
                 }
             ),
         ),
+        # Refused with 413 as soon as Content-Length or the bytes received pass it.
+        request_max_body_size=settings.max_request_bytes,
+        multipart_form_part_limit=FORM_FIELD_LIMIT,
         debug=False,
     )
+    app.state.rate_limit_counter = counter
     # Outside all middleware, so a cached answer costs no routing, session or guard work.
     cache = PublicResponseCache(
         cast(ASGIApp, app.asgi_handler),
@@ -309,6 +296,10 @@ def create_app() -> Litestar:
         language_cookie=LANGUAGE_COOKIE,
         csrf_cookie=CSRF_COOKIE,
     )
-    app.asgi_handler = cast(LitestarASGIApp, RequestIds(cache))
+    # The client address (rate limits, logs) from X-Forwarded-For, only from trusted proxies.
+    proxied = ProxyHeadersMiddleware(
+        cast(Any, cache), trusted_hosts=list(settings.forwarded_allow_ips)
+    )
+    app.asgi_handler = cast(LitestarASGIApp, RequestIds(cast(ASGIApp, proxied)))
     app.state.public_cache = cache
     return app

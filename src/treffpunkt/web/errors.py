@@ -32,6 +32,7 @@ from treffpunkt.i18n import gettext as _
 from treffpunkt.inputs import MULTI_LINE, SINGLE_LINE
 from treffpunkt.settings import get_settings
 from treffpunkt.web.language import request_language
+from treffpunkt.web.rate_limits import RateLimited
 from treffpunkt.web.request_ids import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
@@ -91,6 +92,7 @@ TITLE_BY_STATUS = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "Content too large",
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal server error",
@@ -159,13 +161,17 @@ EXPIRED_FORM = N_("The form has expired. Please go back, reload the page and sen
 PAGE_MESSAGES = {
     403: N_("You may not open this page."),
     404: N_("There is no page at this address."),
+    413: N_("What you sent is too large or has too many fields. Please shorten it and try again."),
     429: N_("Too many attempts from your connection. Please wait a minute and try again."),
     500: N_("Please try again in a moment. If it keeps happening, tell the organisers."),
 }
 
 
 def error_page(
-    request: Request[Any, Any, Any], status: int, detail: str | None = None
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     """An error page in the reader's language (set here too: unrouted requests skip middleware)."""
     current_language.set(request_language(request))
@@ -176,7 +182,7 @@ def error_page(
         context={"status": status, "detail": detail},
         status_code=status,
         media_type=MediaType.HTML,
-        headers=_headers(),
+        headers={**_headers(), **(headers or {})},
     )
 
 
@@ -228,6 +234,9 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     form_expired = isinstance(exc, PermissionDeniedException) and request.method == "POST"
     if form_expired:
         current_language.set(request_language(request))
+    if isinstance(exc, RateLimited) and not wants_problem_json(request):
+        current_language.set(request_language(request))  # before the message is translated
+        return error_page(request, status, _(exc.page_message), dict(exc.headers or {}))
     if not wants_problem_json(request):
         return error_page(request, status, _(EXPIRED_FORM) if form_expired else None)
     if form_expired:

@@ -1,0 +1,1 @@
+"""Counters for rate limits, shared by every app process: in the database or in Redis."""
