@@ -51,9 +51,9 @@ class ReusingSQLiteEngine(SQLiteEngine):
     commit (see sqlite_write) makes affordable.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, busy_timeout: int = 60) -> None:
         # A generous timeout: writers wait for each other instead of failing with "locked".
-        super().__init__(path=path, timeout=60)
+        super().__init__(path=path, timeout=busy_timeout)
         self.idle: list[ReusedSQLiteConnection] | None = None
         self.max_idle = 0
 
@@ -118,7 +118,9 @@ SQLITE_PRAGMAS = (
 def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
     """Build the Piccolo engine that TREFFPUNKT_DATABASE_URL names."""
     if url.startswith("sqlite:///"):
-        return ReusingSQLiteEngine(path=url.removeprefix("sqlite:///"))
+        return ReusingSQLiteEngine(
+            path=url.removeprefix("sqlite:///"), busy_timeout=get_settings().sqlite_busy_timeout
+        )
     parts = urlsplit(url)
     return PostgresEngine(
         config={
@@ -133,6 +135,35 @@ def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
 
 
 DB = engine_from_url(get_settings().database_url)
+
+# SQLite's answers when the file cannot be used at the moment, rather than about the query.
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+)
+POSTGRES_UNAVAILABLE = (
+    ConnectionError,  # refused, reset or aborted on the way
+    asyncpg.PostgresConnectionError,  # class 08: the connection failed or is gone
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached or used right now, not a bug.
+
+    The same request may well succeed a little later: callers answer 503, not 500.
+    """
+    if isinstance(error, POSTGRES_UNAVAILABLE):
+        return True
+    if isinstance(error, asyncpg.InterfaceError):
+        return "connection is closed" in str(error)
+    if isinstance(error, sqlite3.OperationalError):
+        return str(error).lower().startswith(SQLITE_UNAVAILABLE)
+    return False
+
 
 APP_REGISTRY = AppRegistry(
     apps=[

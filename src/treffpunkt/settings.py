@@ -92,6 +92,8 @@ class Settings:
     invite_days: int = 7
     # The bearer token a Prometheus scraper sends to /metrics; unset: no metrics.
     metrics_token: str | None = None
+    # How long a write waits for another process's SQLite write lock before answering 503.
+    sqlite_busy_timeout: int = 60
 
     @property
     def is_postgres(self) -> bool:
@@ -140,6 +142,7 @@ def load_settings() -> Settings:
         catalogue_cache_seconds=_int("TREFFPUNKT_CATALOGUE_CACHE_SECONDS", 1),
         invite_days=_int("TREFFPUNKT_INVITE_DAYS", 7),
         metrics_token=os.environ.get("TREFFPUNKT_METRICS_TOKEN") or None,
+        sqlite_busy_timeout=_int("TREFFPUNKT_SQLITE_BUSY_TIMEOUT", 60),
     )
 
 

@@ -1,0 +1,295 @@
+"""Faults against real server processes (issue 12, point 4).
+
+The database going away and returning: PostgreSQL goes away behind a TCP proxy the test cuts
+(every connection closed, new ones refused) and restores; the shared PostgreSQL server itself
+is never touched. SQLite is a file, not a server: for it, "away" means another process holding
+the write lock longer than the busy timeout (a backup, a maintenance script, a stuck process).
+Readers never wait for a writer in WAL mode, so on SQLite pages that only read keep working and
+only writes are refused; on PostgreSQL everything that needs the database is.
+
+A SIGKILL in the middle of a burst of registrations: whatever the server acknowledged with a 201
+is in the roster after a restart, and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from tests import factories
+from tests.conftest import LIVE_SERVER_ARGS, ServerProcess, is_postgres, run_async
+from tests.sessions import hidden_value
+from tests.tcp_proxy import TcpProxy
+from treffpunkt.events.services import EventView
+from treffpunkt.settings import get_settings
+
+RECOVERY_SECONDS = 10
+BUSY_TIMEOUT_SECONDS = "1"
+TRACEBACK = re.compile(r"Traceback|File \"|asyncpg|sqlite3|OperationalError", re.IGNORECASE)
+
+
+class Outage(Protocol):
+    """Takes the database away from one server process, and gives it back."""
+
+    env: dict[str, str]  # the server process's environment, for the outage to reach it
+
+    def begin(self) -> None: ...
+
+    def end(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class CutPostgres:
+    """The server reaches PostgreSQL only through a proxy: cut it, and the database is gone."""
+
+    def __init__(self) -> None:
+        parts = urlsplit(get_settings().database_url)
+        self.proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+        self.proxy.start()
+        netloc = parts.netloc.rsplit("@", 1)
+        host = f"127.0.0.1:{self.proxy.port}"
+        self.env = {
+            "TREFFPUNKT_DATABASE_URL": urlunsplit(
+                parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host)
+            )
+        }
+
+    def begin(self) -> None:
+        self.proxy.cut()
+
+    def end(self) -> None:
+        self.proxy.restore()
+
+    def close(self) -> None:
+        self.proxy.stop()
+
+
+class LockedSqlite:
+    """Another process holds SQLite's write lock, longer than the server's busy timeout."""
+
+    def __init__(self) -> None:
+        self.env = {"TREFFPUNKT_SQLITE_BUSY_TIMEOUT": BUSY_TIMEOUT_SECONDS}
+        self.path = get_settings().database_url.removeprefix("sqlite:///")
+        self.holder: sqlite3.Connection | None = None
+
+    def begin(self) -> None:
+        self.holder = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        self.holder.execute("BEGIN IMMEDIATE")
+
+    def end(self) -> None:
+        if self.holder is not None:
+            self.holder.execute("ROLLBACK")
+            self.holder.close()
+            self.holder = None
+
+    close = end
+
+
+@pytest.fixture(scope="module")
+def database_link() -> Iterator[Outage]:
+    link: Outage = CutPostgres() if is_postgres() else LockedSqlite()
+    yield link
+    link.close()
+
+
+@pytest.fixture(scope="module")
+def server(database_link: Outage) -> Iterator[ServerProcess]:
+    """One real server (two workers) for the module, reaching the database through the link."""
+    process = ServerProcess(*LIVE_SERVER_ARGS, env=database_link.env)
+    try:
+        process.wait_until_healthy()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def outage(database_link: Outage, server: ServerProcess) -> Iterator[Outage]:
+    """The link, given back after the test however it ended, and the server ready again."""
+    yield database_link
+    database_link.end()
+    wait_until(lambda: httpx.get(f"{server.base_url}/health/ready").status_code == 200)
+
+
+def wait_until(condition: Any, seconds: float = RECOVERY_SECONDS) -> float:
+    """Poll until `condition()` holds; answers how long it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if condition():
+                return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def person(email: str) -> dict[str, Any]:
+    return {
+        "name": "Anna Schmidt",
+        "email": email,
+        "organisation": "Stadt Leipzig",
+        "stakeholder_group": "public_administration",
+        "consent": True,
+    }
+
+
+def an_event(**overrides: Any) -> tuple[EventView, dict[str, str]]:
+    owner, headers = run_async(factories.organiser_with_token())
+    return run_async(factories.event(owner, **overrides)), headers
+
+
+def roster(base_url: str, slug: str, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Every registration of the event as the organiser's API shows it, by email."""
+    rows: dict[str, dict[str, Any]] = {}
+    while True:
+        response = httpx.get(
+            f"{base_url}/api/v1/events/{slug}/registrations",
+            params={"limit": 100, "offset": len(rows)},
+            headers=headers,
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        rows.update({row["email"]: row for row in page["items"]})
+        if not page["items"] or len(rows) >= page["total"]:
+            return rows
+
+
+def assert_friendly_503(response: httpx.Response, words: str) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert words in response.text
+    assert not TRACEBACK.search(response.text), response.text
+    assert int(response.headers["retry-after"]) > 0
+
+
+# --- the database going away and returning ---------------------------------------------------
+
+
+def test_while_the_database_is_away_an_api_registration_answers_503_problem_details_with_a_request_id(
+    server: ServerProcess, outage: Outage
+) -> None:
+    event, _ = an_event()
+    outage.begin()
+
+    response = httpx.post(
+        f"{server.base_url}/api/v1/events/{event.slug}/registrations",
+        json=person("ben@example.org"),
+        timeout=10,
+    )
+
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "database_unavailable"
+    assert problem["request_id"] == response.headers["x-request-id"]
+    assert int(response.headers["retry-after"]) > 0
+    assert not TRACEBACK.search(response.text)
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "words"),
+    [
+        ("de-DE,de;q=0.9", "Bitte versuchen Sie es in ein paar Minuten noch einmal."),
+        ("en-GB,en;q=0.9", "Please try again in a few minutes."),
+    ],
+)
+def test_while_the_database_is_away_the_registration_form_answers_a_friendly_503_page_in_the_readers_language(
+    server: ServerProcess, outage: Outage, accept_language: str, words: str
+) -> None:
+    event, _ = an_event()
+    with httpx.Client(base_url=server.base_url, timeout=10) as browser:
+        browser.headers["Accept-Language"] = accept_language
+        page = browser.get(f"/events/{event.slug}")
+        assert page.status_code == 200, page.text
+        outage.begin()
+
+        response = browser.post(
+            f"/events/{event.slug}/register",
+            data={
+                "_csrf_token": hidden_value(page.text, "_csrf_token"),
+                "name": "Ben Bauer",
+                "email": "ben@example.org",
+                "organisation": "Kreis",
+                "stakeholder_group": "politics",
+                "consent": "yes",
+            },
+        )
+
+    assert_friendly_503(response, words)
+
+
+def test_after_the_database_returns_the_same_server_registers_again_and_kept_what_it_acknowledged(
+    server: ServerProcess, outage: Outage
+) -> None:
+    event, headers = an_event()
+    url = f"{server.base_url}/api/v1/events/{event.slug}/registrations"
+    assert httpx.post(url, json=person("anna@example.org"), timeout=10).status_code == 201
+    outage.begin()
+    assert httpx.post(url, json=person("ben@example.org"), timeout=10).status_code == 503
+    outage.end()
+
+    took = wait_until(
+        lambda: httpx.post(url, json=person("cem@example.org"), timeout=10).status_code == 201
+    )
+
+    assert took < RECOVERY_SECONDS
+    assert server.process.poll() is None  # the same process: no restart
+    rows = roster(server.base_url, event.slug, headers)
+    assert {email: row["status"] for email, row in rows.items()} == {
+        "anna@example.org": "confirmed",
+        "cem@example.org": "confirmed",
+    }
+
+
+@pytest.mark.skipif(not is_postgres(), reason="SQLite readers never wait (see the module)")
+def test_while_postgresql_is_away_readiness_answers_503_and_liveness_200(
+    server: ServerProcess, outage: Outage
+) -> None:
+    outage.begin()
+
+    ready = httpx.get(f"{server.base_url}/health/ready", timeout=10)
+    live = httpx.get(f"{server.base_url}/health/live", timeout=10)
+
+    assert ready.status_code == 503
+    assert ready.json()["code"] == "database_unavailable"
+    assert live.status_code == 200
+
+
+@pytest.mark.skipif(not is_postgres(), reason="SQLite readers never wait (see the module)")
+@pytest.mark.parametrize("path", ["/events", "/events/{slug}"])
+def test_while_postgresql_is_away_the_catalogue_and_event_page_answer_a_friendly_503(
+    server: ServerProcess, outage: Outage, path: str
+) -> None:
+    event, _ = an_event()
+    outage.begin()
+
+    response = httpx.get(
+        server.base_url + path.format(slug=event.slug),
+        headers={"Accept-Language": "en"},
+        timeout=10,
+    )
+
+    assert_friendly_503(response, "Please try again in a few minutes.")
+
+
+@pytest.mark.skipif(is_postgres(), reason="PostgreSQL readers need the server (see above)")
+@pytest.mark.parametrize("path", ["/health/ready", "/health/live", "/events", "/events/{slug}"])
+def test_while_another_process_holds_the_sqlite_write_lock_reading_keeps_working(
+    server: ServerProcess, outage: Outage, path: str
+) -> None:
+    event, _ = an_event()
+    outage.begin()
+
+    response = httpx.get(server.base_url + path.format(slug=event.slug), timeout=10)
+
+    assert response.status_code == 200, response.text
