@@ -13,10 +13,13 @@ is in the roster after a restart, and nothing is half-written.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,10 +27,13 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.conftest import LIVE_SERVER_ARGS, ServerProcess, is_postgres, run_async
+from tests.conftest import LIVE_SERVER_ARGS, ServerProcess, is_postgres, run_async, served
 from tests.sessions import hidden_value
 from tests.tcp_proxy import TcpProxy
 from treffpunkt.events.services import EventView
+from treffpunkt.events.tables import Event
+from treffpunkt.notifications.tables import OutboxMessage
+from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
 
 RECOVERY_SECONDS = 10
@@ -293,3 +299,104 @@ def test_while_another_process_holds_the_sqlite_write_lock_reading_keeps_working
     response = httpx.get(server.base_url + path.format(slug=event.slug), timeout=10)
 
     assert response.status_code == 200, response.text
+
+
+# --- SIGKILL in the middle of a burst ----------------------------------------------------------
+
+BURST = 200
+CAPACITY = 50
+CONCURRENT = 32
+KILL_AFTER = 80  # acknowledged registrations: past the capacity, well into the waiting list
+
+
+@dataclass
+class Burst:
+    acknowledged: dict[str, dict[str, Any]] = field(default_factory=dict)  # email: the 201's body
+    other_answers: list[int] = field(default_factory=list)
+    unanswered: int = 0
+
+
+async def register_until_killed(server: ServerProcess, slug: str) -> Burst:
+    """BURST registrations, CONCURRENT at a time; SIGKILL once KILL_AFTER were acknowledged."""
+    burst = Burst()
+    url = f"{server.base_url}/api/v1/events/{slug}/registrations"
+    slots = asyncio.Semaphore(CONCURRENT)
+    limits = httpx.Limits(max_connections=CONCURRENT)
+
+    async def register(client: httpx.AsyncClient, number: int) -> None:
+        email = f"burst{number}@example.org"
+        async with slots:
+            try:
+                response = await client.post(url, json=person(email))
+            except httpx.TransportError:
+                burst.unanswered += 1
+                return
+        if response.status_code != 201:
+            burst.other_answers.append(response.status_code)
+            return
+        burst.acknowledged[email] = response.json()
+        if len(burst.acknowledged) == KILL_AFTER:
+            server.kill()
+
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        await asyncio.gather(*(register(client, number) for number in range(BURST)))
+    return burst
+
+
+async def half_written_rows(event_id: int) -> dict[str, int]:
+    """What a crash in the middle of registrations could leave behind, counted."""
+    rows = await Registration.select(
+        Registration.id, Registration.status, Registration.waitlist_ticket
+    ).where(Registration.event == event_id)
+    ids = {row["id"] for row in rows}
+    tickets = [row["waitlist_ticket"] for row in rows if row["status"] == "waitlisted"]
+    mailed = await OutboxMessage.select(OutboxMessage.registration).where(
+        OutboxMessage.kind.is_in(["registration_confirmed", "registration_waitlisted"])
+    )
+    mails_per_registration = Counter(row["registration"] for row in mailed)
+    event = await Event.select(Event.seats_taken).where(Event.id == event_id).first()
+    assert event is not None
+    return {
+        "seats_taken minus confirmed": event["seats_taken"]
+        - sum(row["status"] == "confirmed" for row in rows),
+        "waiting without a ticket": tickets.count(None),
+        "tickets given twice": len(tickets) - len(set(tickets)),
+        "registrations without their mail": len(ids - set(mails_per_registration)),
+        "registrations mailed twice": sum(n > 1 for n in mails_per_registration.values()),
+        "mail without its registration": len(set(mails_per_registration) - ids),
+    }
+
+
+def test_a_sigkill_during_a_burst_loses_no_acknowledged_registration_and_leaves_nothing_half_written() -> (
+    None
+):
+    event, headers = an_event(capacity=CAPACITY, waitlist=True)
+    first = ServerProcess(*LIVE_SERVER_ARGS)
+    try:
+        first.wait_until_healthy()
+        burst = run_async(register_until_killed(first, event.slug))
+    finally:
+        first.stop()
+    assert burst.other_answers == []
+    assert len(burst.acknowledged) >= KILL_AFTER
+    assert burst.unanswered > 0, "the kill came after the burst"
+
+    with served(*LIVE_SERVER_ARGS) as base_url:
+        rows = roster(base_url, event.slug, headers)
+
+    assert {
+        email: (rows[email]["status"], rows[email]["waitlist_position"])
+        for email in burst.acknowledged
+    } == {
+        email: (answer["status"], answer["waitlist_position"])
+        for email, answer in burst.acknowledged.items()
+    }
+    assert sum(row["status"] == "confirmed" for row in rows.values()) == CAPACITY
+    assert run_async(half_written_rows(event.id)) == {
+        "seats_taken minus confirmed": 0,
+        "waiting without a ticket": 0,
+        "tickets given twice": 0,
+        "registrations without their mail": 0,
+        "registrations mailed twice": 0,
+        "mail without its registration": 0,
+    }
