@@ -22,6 +22,7 @@ from treffpunkt.db import (
     DB,
     ReusingSQLiteEngine,
     connection_pool,
+    is_unavailable,
     postgres_write,
     sqlite_read,
     sqlite_write,
@@ -685,3 +686,38 @@ async def test_write_transaction_commits_inside_the_connection_pool() -> None:
             await Event.update({Event.title: "Changed"}).where(Event.id == event.id)
 
         assert await title_of(event.id) == "Changed"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.InterfaceError("connection is closed"),
+        sqlite3.OperationalError("database is locked"),
+        sqlite3.OperationalError("unable to open database file"),
+        sqlite3.OperationalError("disk I/O error"),
+    ],
+    ids=repr,
+)
+def test_an_unreachable_or_locked_database_is_unavailable_not_a_bug(error: Exception) -> None:
+    assert is_unavailable(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("no such table: event"),
+        asyncpg.exceptions.UndefinedTableError('relation "event" does not exist'),
+        asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+        UniqueViolationError("duplicate key value"),
+        ValueError("a bug of ours"),
+    ],
+    ids=repr,
+)
+def test_a_broken_query_is_a_bug_not_an_unavailable_database(error: Exception) -> None:
+    assert not is_unavailable(error)

@@ -394,9 +394,13 @@ async def _keep_session_state(_: object) -> None:
 
 @asynccontextmanager
 async def connection_pool(max_size: int) -> AsyncIterator[None]:
-    """One pool per process: asyncpg's, or a list of idle SQLite connections."""
+    """One pool per process: asyncpg's, or a list of idle SQLite connections.
+
+    The pool connects when a request first needs it, not at start: a process started while
+    the database is away answers 503 until it returns, instead of exiting.
+    """
     if isinstance(DB, PostgresEngine):
-        await DB.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session_state)
+        await DB.start_connection_pool(min_size=0, max_size=max_size, reset=_keep_session_state)
     elif isinstance(DB, ReusingSQLiteEngine):
         await DB.start_connection_pool(max_size=max_size)
     try:

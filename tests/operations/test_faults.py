@@ -271,6 +271,30 @@ def test_while_postgresql_is_away_readiness_answers_503_and_liveness_200(
     assert live.status_code == 200
 
 
+@pytest.mark.skipif(not is_postgres(), reason="SQLite opens its file when a request needs it")
+def test_a_server_started_while_postgresql_is_away_becomes_ready_when_it_returns(
+    outage: Outage,
+) -> None:
+    event, _ = an_event()
+    outage.begin()
+    late = ServerProcess(*LIVE_SERVER_ARGS, env=outage.env)
+    try:
+        wait_until(lambda: httpx.get(f"{late.base_url}/health/live").status_code == 200, 30)
+        assert httpx.get(f"{late.base_url}/health/ready", timeout=10).status_code == 503
+        outage.end()
+
+        wait_until(lambda: httpx.get(f"{late.base_url}/health/ready").status_code == 200)
+        response = httpx.post(
+            f"{late.base_url}/api/v1/events/{event.slug}/registrations",
+            json=person("anna@example.org"),
+            timeout=10,
+        )
+    finally:
+        late.stop()
+
+    assert response.status_code == 201, response.text
+
+
 @pytest.mark.skipif(not is_postgres(), reason="SQLite readers never wait (see the module)")
 @pytest.mark.parametrize("path", ["/events", "/events/{slug}"])
 def test_while_postgresql_is_away_the_catalogue_and_event_page_answer_a_friendly_503(
