@@ -504,6 +504,35 @@ async def test_postgres_write_raises_a_unique_violation_only_to_the_write_that_c
     assert await recipients() == {"first@example.org", "after@example.org"}
 
 
+async def connection_lost(connection: asyncpg.Connection) -> int:
+    """A unit of work during which the database goes away: its server process ends."""
+    await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    return 0
+
+
+@postgres_write_only
+async def test_postgres_write_gives_every_write_of_a_batch_whose_connection_died_the_outage() -> (
+    None
+):
+    """Not a retry of each write on the dead connection, which fails as a bug would (500)."""
+    event = await an_event()
+
+    async with connection_pool(4):
+        async with turn_taken(event.id):
+            queued = [
+                asyncio.create_task(postgres_write(work))
+                for work in (
+                    insert_message_on_postgres(event.id, "ada@example.org"),
+                    connection_lost,
+                )
+            ]
+            await asyncio.sleep(0)  # both join the queue: they will share one batch
+        outcomes = await asyncio.gather(*queued, return_exceptions=True)
+
+    assert [is_unavailable(outcome) for outcome in outcomes] == [True, True], outcomes
+    assert "ada@example.org" not in await recipients()
+
+
 @postgres_write_only
 async def test_postgres_write_runs_the_writes_queued_behind_a_turn_in_their_order() -> None:
     event = await an_event()
@@ -688,6 +717,11 @@ async def test_write_transaction_commits_inside_the_connection_pool() -> None:
         assert await title_of(event.id) == "Changed"
 
 
+def raised_while_handling(error: Exception, handled: Exception) -> Exception:
+    error.__context__ = handled
+    return error
+
+
 @pytest.mark.parametrize(
     "error",
     [
@@ -701,6 +735,7 @@ async def test_write_transaction_commits_inside_the_connection_pool() -> None:
         sqlite3.OperationalError("database is locked"),
         sqlite3.OperationalError("unable to open database file"),
         sqlite3.OperationalError("disk I/O error"),
+        raised_while_handling(RuntimeError("rollback failed"), ConnectionResetError()),
     ],
     ids=repr,
 )

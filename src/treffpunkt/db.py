@@ -154,8 +154,20 @@ POSTGRES_UNAVAILABLE = (
 def is_unavailable(error: BaseException) -> bool:
     """Whether `error` means the database cannot be reached or used right now, not a bug.
 
-    The same request may well succeed a little later: callers answer 503, not 500.
+    The same request may well succeed a little later: callers answer 503, not 500. An error
+    raised while handling such a one (a rollback on the lost connection) counts as well.
     """
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if _says_unavailable(cause):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _says_unavailable(error: BaseException) -> bool:
     if isinstance(error, POSTGRES_UNAVAILABLE):
         return True
     if isinstance(error, asyncpg.InterfaceError):
@@ -319,8 +331,9 @@ async def _postgres_batch(batch: list[Callable[[asyncpg.Connection], Awaitable[A
         try:
             async with connection.transaction():
                 return [await work(connection) for work in batch]
-        except Exception:
-            if len(batch) == 1:
+        except Exception as error:
+            # Alone, or with the connection gone, the batch's failure is every write's own.
+            if len(batch) == 1 or is_unavailable(error):
                 raise
         outcomes: list[Any] = []
         for work in batch:
