@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from asyncpg.exceptions import DivisionByZeroError, UniqueViolationError
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import TransactionType
 
 from tests import factories
 from tests.conftest import is_postgres
@@ -379,6 +380,25 @@ async def test_sqlite_write_fails_every_write_of_a_transaction_whose_commit_fail
         assert isinstance(outcome, sqlite3.IntegrityError)
         assert "FOREIGN KEY" in str(outcome)
     assert await recipients() == {"first@example.org"}
+
+
+@sqlite_only
+async def test_sqlite_transaction_that_cannot_begin_gives_its_connection_back() -> None:
+    """Kept, the connection's thread would stop the process from exiting (SIGTERM hangs)."""
+    engine = ReusingSQLiteEngine(path=sqlite_engine().path, busy_timeout=0)
+    await engine.start_connection_pool(max_size=2)
+    other_process = sqlite3.connect(engine.path, isolation_level=None, check_same_thread=False)
+    other_process.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            async with engine.transaction(transaction_type=TransactionType.immediate):
+                pass
+    finally:
+        other_process.execute("ROLLBACK")
+        other_process.close()
+
+    assert len(engine.idle or []) == 1
+    await engine.close_connection_pool()
 
 
 @sqlite_only

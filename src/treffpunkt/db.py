@@ -17,7 +17,7 @@ import asyncpg
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from treffpunkt.settings import get_settings
 
@@ -39,6 +39,21 @@ class ReusedSQLiteConnection(aiosqlite.Connection):
             idle.append(self)
         else:
             await super().close()
+
+
+class ClosingSQLiteTransaction(SQLiteTransaction):
+    """Piccolo's, but giving its connection back when BEGIN fails (locked beyond the timeout).
+
+    Piccolo keeps it open then: the connection and its thread live on, and a process that has
+    met a locked database once can no longer exit when told to stop.
+    """
+
+    async def begin(self) -> None:
+        try:
+            await super().begin()  # type: ignore[no-untyped-call]
+        except BaseException:
+            await self.connection.close()
+            raise
 
 
 class ReusingSQLiteEngine(SQLiteEngine):
@@ -64,6 +79,15 @@ class ReusingSQLiteEngine(SQLiteEngine):
         idle, self.idle = self.idle or [], None
         for connection in idle:
             await connection.close()
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return ClosingSQLiteTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
 
     def plain_connection(self) -> sqlite3.Connection:
         """A blocking connection set up like the others, for work done on a thread."""

@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,11 +28,21 @@ import httpx
 import pytest
 
 from tests import factories
-from tests.conftest import LIVE_SERVER_ARGS, ServerProcess, is_postgres, run_async, served
+from tests.conftest import (
+    LIVE_SERVER_ARGS,
+    ServerProcess,
+    free_port,
+    is_postgres,
+    run_async,
+    served,
+)
+from tests.mail_sink import Sink
+from tests.notifications.helpers import outbox_rows, queue_confirmations, start_worker, stop_worker
 from tests.sessions import hidden_value
 from tests.tcp_proxy import TcpProxy
 from treffpunkt.events.services import EventView
 from treffpunkt.events.tables import Event
+from treffpunkt.notifications.messages import message_id
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
@@ -257,6 +268,43 @@ def test_after_the_database_returns_the_same_server_registers_again_and_kept_wha
         "anna@example.org": "confirmed",
         "cem@example.org": "confirmed",
     }
+
+
+def all_sent(count: int) -> bool:
+    statuses = [row["status"] for row in run_async(outbox_rows())]
+    return statuses == ["sent"] * count
+
+
+def test_a_mail_worker_process_carries_on_by_itself_after_the_database_was_away(
+    outage: Outage, tmp_path: Path
+) -> None:
+    owner = run_async(factories.organiser())
+    run_async(queue_confirmations(owner, 2))
+    sink = Sink(free_port())
+    sink.start()
+    log = tmp_path / "worker.log"
+    process = start_worker(
+        log, {**outage.env, "TREFFPUNKT_SMTP_URL": f"smtp://127.0.0.1:{sink.port}"}
+    )
+    try:
+        # Sent and recorded: a mail whose outcome the outage keeps from the database is sent
+        # again when its lease runs out (at least once), which is not what this test is about.
+        wait_until(lambda: all_sent(2), 30)
+        outage.begin()
+        wait_until(lambda: "mail worker round failed" in log.read_text())
+        outage.end()
+        run_async(queue_confirmations(owner, 2))
+
+        wait_until(lambda: all_sent(4))
+        assert process.poll() is None  # the same process: no restart
+    finally:
+        stop_worker(process)
+        sink.stop()
+
+    assert process.returncode == 0  # it still stops when told to (SIGTERM), not killed
+    rows = run_async(outbox_rows())
+    assert [row["status"] for row in rows] == ["sent"] * 4
+    assert sink.message_id_counts() == {message_id(row["id"]): 1 for row in rows}
 
 
 @pytest.mark.skipif(not is_postgres(), reason="SQLite readers never wait (see the module)")
