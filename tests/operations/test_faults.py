@@ -5,10 +5,11 @@ The database going away and returning: PostgreSQL goes away behind a TCP proxy t
 is never touched. SQLite is a file, not a server: for it, "away" means another process holding
 the write lock longer than the busy timeout (a backup, a maintenance script, a stuck process).
 Readers never wait for a writer in WAL mode, so on SQLite pages that only read keep working and
-only writes are refused; on PostgreSQL everything that needs the database is.
+only writes are refused; on PostgreSQL everything that needs the database is. The server, a
+server started during the outage and a mail worker all carry on by themselves afterwards.
 
-A SIGKILL in the middle of a burst of registrations: whatever the server acknowledged with a 201
-is in the roster after a restart, and nothing is half-written.
+A SIGKILL, or the database going away, in the middle of a burst of registrations: whatever the
+server acknowledged with a 201 is in the roster afterwards, and nothing is half-written.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def outage(database_link: Outage, server: ServerProcess) -> Iterator[Outage]:
     wait_until(lambda: httpx.get(f"{server.base_url}/health/ready").status_code == 200)
 
 
-def wait_until(condition: Any, seconds: float = RECOVERY_SECONDS) -> float:
+def wait_until(condition: Callable[[], bool], seconds: float = RECOVERY_SECONDS) -> float:
     """Poll until `condition()` holds; answers how long it took."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
