@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -163,38 +164,58 @@ def free_port() -> int:
 LIVE_SERVER_ARGS = ("--workers", "2", "--no-mail-worker")
 
 
-@contextmanager
-def served(*args: str) -> Iterator[str]:
-    """`treffpunkt serve` with these options on the test database, until it is healthy.
+class ServerProcess:
+    """`treffpunkt serve` with these options, in a process group of its own (for SIGKILL).
 
-    Yields its base URL; stops it gracefully afterwards, so that whatever it was doing is done.
+    It runs on the test database unless `env` says otherwise.
     """
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log = (_scratch / f"server-{port}.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "treffpunkt", "serve", "--port", str(port), *args],
-        env={**os.environ, "TREFFPUNKT_BASE_URL": base_url},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = _scratch / f"server-{self.port}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "treffpunkt", "serve", "--port", str(self.port), *args],
+                env={**os.environ, "TREFFPUNKT_BASE_URL": self.base_url, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_until_healthy(self) -> str:
+        """Its base URL, once /health answers 200."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {Path(log.name).read_text()[-2000:]}")
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return self.base_url
             except httpx.TransportError:
                 time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not become healthy within 30 s")
-        yield base_url
+        raise RuntimeError("server did not become healthy within 30 s")
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group: the supervisor and every worker at once."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        """Gracefully, so that whatever it was doing is done."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@contextmanager
+def served(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`treffpunkt serve` with these options until it is healthy; yields its base URL."""
+    server = ServerProcess(*args, env=env)
+    try:
+        yield server.wait_until_healthy()
     finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -45,6 +45,8 @@ class Sink:
         self.data_reply: str | None = None  # e.g. "451 try later": answer DATA with this
         self.refused: dict[str, str] = {}  # recipient -> RCPT answer, e.g. "550 …"
         self.data_attempts = 0
+        # Drop the connection once a message's data is in, before answering it.
+        self.hang_up = False
         # Called with the client's (host, port) while its connection is open, per message.
         self.on_data: Callable[[tuple[str, int]], None] | None = None
         self._lock = threading.Lock()
@@ -63,6 +65,9 @@ class Sink:
             self.data_attempts += 1
         if self.on_data is not None:
             self.on_data(session.peer)
+        if self.hang_up:
+            server.transport.abort()
+            return "421 never heard: the connection is gone"
         if self.data_reply:
             return self.data_reply
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from asyncpg.exceptions import DivisionByZeroError, UniqueViolationError
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import TransactionType
 
 from tests import factories
 from tests.conftest import is_postgres
@@ -22,6 +23,7 @@ from treffpunkt.db import (
     DB,
     ReusingSQLiteEngine,
     connection_pool,
+    is_unavailable,
     postgres_write,
     sqlite_read,
     sqlite_write,
@@ -381,6 +383,25 @@ async def test_sqlite_write_fails_every_write_of_a_transaction_whose_commit_fail
 
 
 @sqlite_only
+async def test_sqlite_transaction_that_cannot_begin_gives_its_connection_back() -> None:
+    """Kept, the connection's thread would stop the process from exiting (SIGTERM hangs)."""
+    engine = ReusingSQLiteEngine(path=sqlite_engine().path, busy_timeout=0)
+    await engine.start_connection_pool(max_size=2)
+    other_process = sqlite3.connect(engine.path, isolation_level=None, check_same_thread=False)
+    other_process.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            async with engine.transaction(transaction_type=TransactionType.immediate):
+                pass
+    finally:
+        other_process.execute("ROLLBACK")
+        other_process.close()
+
+    assert len(engine.idle or []) == 1
+    await engine.close_connection_pool()
+
+
+@sqlite_only
 async def test_sqlite_write_works_again_after_a_failed_commit() -> None:
     event = await an_event()
 
@@ -501,6 +522,35 @@ async def test_postgres_write_raises_a_unique_violation_only_to_the_write_that_c
     registrations = await Registration.select(Registration.id, Registration.email)
     assert registrations == [{"id": outcomes[1], "email": "ada@example.org"}]
     assert await recipients() == {"first@example.org", "after@example.org"}
+
+
+async def connection_lost(connection: asyncpg.Connection) -> int:
+    """A unit of work during which the database goes away: its server process ends."""
+    await connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    return 0
+
+
+@postgres_write_only
+async def test_postgres_write_gives_every_write_of_a_batch_whose_connection_died_the_outage() -> (
+    None
+):
+    """Not a retry of each write on the dead connection, which fails as a bug would (500)."""
+    event = await an_event()
+
+    async with connection_pool(4):
+        async with turn_taken(event.id):
+            queued = [
+                asyncio.create_task(postgres_write(work))
+                for work in (
+                    insert_message_on_postgres(event.id, "ada@example.org"),
+                    connection_lost,
+                )
+            ]
+            await asyncio.sleep(0)  # both join the queue: they will share one batch
+        outcomes = await asyncio.gather(*queued, return_exceptions=True)
+
+    assert [is_unavailable(outcome) for outcome in outcomes] == [True, True], outcomes
+    assert "ada@example.org" not in await recipients()
 
 
 @postgres_write_only
@@ -685,3 +735,44 @@ async def test_write_transaction_commits_inside_the_connection_pool() -> None:
             await Event.update({Event.title: "Changed"}).where(Event.id == event.id)
 
         assert await title_of(event.id) == "Changed"
+
+
+def raised_while_handling(error: Exception, handled: Exception) -> Exception:
+    error.__context__ = handled
+    return error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.InterfaceError("connection is closed"),
+        sqlite3.OperationalError("database is locked"),
+        sqlite3.OperationalError("unable to open database file"),
+        sqlite3.OperationalError("disk I/O error"),
+        raised_while_handling(RuntimeError("rollback failed"), ConnectionResetError()),
+    ],
+    ids=repr,
+)
+def test_an_unreachable_or_locked_database_is_unavailable_not_a_bug(error: Exception) -> None:
+    assert is_unavailable(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("no such table: event"),
+        asyncpg.exceptions.UndefinedTableError('relation "event" does not exist'),
+        asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+        UniqueViolationError("duplicate key value"),
+        ValueError("a bug of ours"),
+    ],
+    ids=repr,
+)
+def test_a_broken_query_is_a_bug_not_an_unavailable_database(error: Exception) -> None:
+    assert not is_unavailable(error)

@@ -17,7 +17,7 @@ import asyncpg
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from treffpunkt.settings import get_settings
 
@@ -41,6 +41,21 @@ class ReusedSQLiteConnection(aiosqlite.Connection):
             await super().close()
 
 
+class ClosingSQLiteTransaction(SQLiteTransaction):
+    """Piccolo's, but giving its connection back when BEGIN fails (locked beyond the timeout).
+
+    Piccolo keeps it open then: the connection and its thread live on, and a process that has
+    met a locked database once can no longer exit when told to stop.
+    """
+
+    async def begin(self) -> None:
+        try:
+            await super().begin()  # type: ignore[no-untyped-call]
+        except BaseException:
+            await self.connection.close()
+            raise
+
+
 class ReusingSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine, but reusing connections inside `connection_pool()`.
 
@@ -51,9 +66,9 @@ class ReusingSQLiteEngine(SQLiteEngine):
     commit (see sqlite_write) makes affordable.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, busy_timeout: int = 60) -> None:
         # A generous timeout: writers wait for each other instead of failing with "locked".
-        super().__init__(path=path, timeout=60)
+        super().__init__(path=path, timeout=busy_timeout)
         self.idle: list[ReusedSQLiteConnection] | None = None
         self.max_idle = 0
 
@@ -64,6 +79,15 @@ class ReusingSQLiteEngine(SQLiteEngine):
         idle, self.idle = self.idle or [], None
         for connection in idle:
             await connection.close()
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return ClosingSQLiteTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
 
     def plain_connection(self) -> sqlite3.Connection:
         """A blocking connection set up like the others, for work done on a thread."""
@@ -118,7 +142,9 @@ SQLITE_PRAGMAS = (
 def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
     """Build the Piccolo engine that TREFFPUNKT_DATABASE_URL names."""
     if url.startswith("sqlite:///"):
-        return ReusingSQLiteEngine(path=url.removeprefix("sqlite:///"))
+        return ReusingSQLiteEngine(
+            path=url.removeprefix("sqlite:///"), busy_timeout=get_settings().sqlite_busy_timeout
+        )
     parts = urlsplit(url)
     return PostgresEngine(
         config={
@@ -133,6 +159,47 @@ def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
 
 
 DB = engine_from_url(get_settings().database_url)
+
+# SQLite's answers when the file cannot be used at the moment, rather than about the query.
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+)
+POSTGRES_UNAVAILABLE = (
+    ConnectionError,  # refused, reset or aborted on the way
+    asyncpg.PostgresConnectionError,  # class 08: the connection failed or is gone
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached or used right now, not a bug.
+
+    The same request may well succeed a little later: callers answer 503, not 500. An error
+    raised while handling such a one (a rollback on the lost connection) counts as well.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if _says_unavailable(cause):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _says_unavailable(error: BaseException) -> bool:
+    if isinstance(error, POSTGRES_UNAVAILABLE):
+        return True
+    if isinstance(error, asyncpg.InterfaceError):
+        return "connection is closed" in str(error)
+    if isinstance(error, sqlite3.OperationalError):
+        return str(error).lower().startswith(SQLITE_UNAVAILABLE)
+    return False
+
 
 APP_REGISTRY = AppRegistry(
     apps=[
@@ -291,8 +358,9 @@ async def _postgres_batch(batch: list[Callable[[asyncpg.Connection], Awaitable[A
         try:
             async with connection.transaction():
                 return [await work(connection) for work in batch]
-        except Exception:
-            if len(batch) == 1:
+        except Exception as error:
+            # Alone, or with the connection gone, the batch's failure is every write's own.
+            if len(batch) == 1 or is_unavailable(error):
                 raise
         outcomes: list[Any] = []
         for work in batch:
@@ -366,9 +434,13 @@ async def _keep_session_state(_: object) -> None:
 
 @asynccontextmanager
 async def connection_pool(max_size: int) -> AsyncIterator[None]:
-    """One pool per process: asyncpg's, or a list of idle SQLite connections."""
+    """One pool per process: asyncpg's, or a list of idle SQLite connections.
+
+    The pool connects when a request first needs it, not at start: a process started while
+    the database is away answers 503 until it returns, instead of exiting.
+    """
     if isinstance(DB, PostgresEngine):
-        await DB.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session_state)
+        await DB.start_connection_pool(min_size=0, max_size=max_size, reset=_keep_session_state)
     elif isinstance(DB, ReusingSQLiteEngine):
         await DB.start_connection_pool(max_size=max_size)
     try:

@@ -148,6 +148,8 @@ class Settings:
     max_request_bytes: int = 1024 * 1024
     # Percent of an event's seats one client address may register for per day.
     registration_event_share: int = 50
+    # How long a write waits for another process's SQLite write lock before answering 503.
+    sqlite_busy_timeout: int = 60
 
     @property
     def is_postgres(self) -> bool:
@@ -208,6 +210,7 @@ def load_settings() -> Settings:
         forwarded_allow_ips=_forwarded_allow_ips(),
         max_request_bytes=_positive("TREFFPUNKT_MAX_REQUEST_BYTES", 1024 * 1024),
         registration_event_share=_percent("TREFFPUNKT_REGISTRATION_EVENT_SHARE", 50),
+        sqlite_busy_timeout=_int("TREFFPUNKT_SQLITE_BUSY_TIMEOUT", 60),
     )
 
 

@@ -109,12 +109,12 @@ async def queue_confirmations(organiser: CurrentOrganiser, count: int) -> None:
     assert await OutboxMessage.count().where(OutboxMessage.status == "pending") == count
 
 
-def start_worker(log: Path) -> subprocess.Popen[bytes]:
-    """`python -m treffpunkt worker` with this test's database and SMTP settings."""
+def start_worker(log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`python -m treffpunkt worker` with this test's database and SMTP settings (or `env`)."""
     with log.open("wb") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "treffpunkt", "worker"],
-            env={**os.environ, "TREFFPUNKT_LOG_LEVEL": "WARNING"},
+            env={**os.environ, "TREFFPUNKT_LOG_LEVEL": "WARNING", **(env or {})},
             stdout=output,
             stderr=subprocess.STDOUT,
         )

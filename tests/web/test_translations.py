@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,10 @@ SAME_IN_GERMAN = {
 }
 
 MsgId = str | tuple[str, ...]
+
+# An entry's identity: its optional context and its msgid, each possibly over several lines.
+PO_STRING = r'(?:"(?:[^"\\]|\\.)*"\n)+'
+PO_KEY = rf"^((?:msgctxt {PO_STRING})?)msgid ({PO_STRING})"
 
 
 def extracted_msgids() -> set[MsgId]:
@@ -126,6 +131,15 @@ def test_catalogue_parses_with_a_usable_header(language: str) -> None:
     assert catalogue.num_plurals == 2
     assert catalogue.plural_expr == "(n != 1)"
     assert real_messages(catalogue)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalogue_defines_each_message_once(language: str) -> None:
+    """Babel quietly keeps the last of two definitions; GNU msgfmt refuses the catalogue."""
+    text = (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    keys = Counter(re.findall(PO_KEY, text, re.MULTILINE))
+
+    assert [key for key, times in keys.items() if times > 1] == []
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -15,9 +15,10 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ExceptionHandlersMap
 
+from treffpunkt.db import is_unavailable
 from treffpunkt.errors import (
     N_,
     Conflict,
@@ -96,7 +97,10 @@ TITLE_BY_STATUS = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
+# How long a client is asked to wait while the database is unavailable.
+RETRY_AFTER_SECONDS = 30
 
 
 def status_for(error: DomainError) -> int:
@@ -164,6 +168,7 @@ PAGE_MESSAGES = {
     413: N_("What you sent is too large or has too many fields. Please shorten it and try again."),
     429: N_("Too many attempts from your connection. Please wait a minute and try again."),
     500: N_("Please try again in a moment. If it keeps happening, tell the organisers."),
+    503: N_("The service is briefly unavailable. Please try again in a few minutes."),
 }
 
 
@@ -171,6 +176,7 @@ def error_page(
     request: Request[Any, Any, Any],
     status: int,
     detail: str | None = None,
+    *,
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     """An error page in the reader's language (set here too: unrouted requests skip middleware)."""
@@ -236,7 +242,7 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
         current_language.set(request_language(request))
     if isinstance(exc, RateLimited) and not wants_problem_json(request):
         current_language.set(request_language(request))  # before the message is translated
-        return error_page(request, status, _(exc.page_message), dict(exc.headers or {}))
+        return error_page(request, status, _(exc.page_message), headers=dict(exc.headers or {}))
     if not wants_problem_json(request):
         return error_page(request, status, _(EXPIRED_FORM) if form_expired else None)
     if form_expired:
@@ -257,8 +263,35 @@ def route_template(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("path_template") or "unrouted")
 
 
+def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 and a time to come back: the database is away, and the request may work later.
+
+    Logged as a warning without a traceback: the cause is outside the code.
+    """
+    request_id = current_request_id()
+    logger.warning(
+        "database unavailable",
+        error=type(exc).__name__,
+        method=request.method,
+        route=route_template(request),
+        request_id=request_id,
+    )
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if not wants_problem_json(request):
+        return error_page(request, HTTP_503_SERVICE_UNAVAILABLE, headers=retry)
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "database_unavailable",
+        "The database is unavailable; try again later.",
+        headers=retry,
+        request_id=request_id,
+    )
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Log the traceback for us, once, under the request's id; the caller learns only the id."""
+    if is_unavailable(exc):
+        return on_database_unavailable(request, exc)
     request_id = current_request_id()
     logger.exception(
         "unexpected error",
