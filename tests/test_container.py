@@ -7,6 +7,7 @@ hold everywhere, so a wrong command or a missing setting never waits for an engi
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shutil
@@ -155,6 +156,14 @@ def test_compose_keeps_postgresql_16_on_a_volume_with_a_healthcheck() -> None:
 def test_compose_gives_every_treffpunkt_process_the_env_file() -> None:
     for name in ("migrate", *APP_SERVICES, "worker"):
         assert _service(name)["env_file"] == ".env", name
+
+
+def test_compose_trusts_only_its_own_networks_gateway_as_the_proxy() -> None:
+    subnet = _compose()["networks"]["default"]["ipam"]["config"][0]
+    trusted = _compose()["x-treffpunkt"]["environment"]["TREFFPUNKT_FORWARDED_ALLOW_IPS"]
+
+    assert trusted == "${TREFFPUNKT_FORWARDED_ALLOW_IPS:-" + subnet["gateway"] + "}"
+    assert ipaddress.ip_address(subnet["gateway"]) in ipaddress.ip_network(subnet["subnet"])
 
 
 def test_env_example_lists_exactly_the_settings_readme_documents() -> None:
