@@ -23,8 +23,9 @@ from treffpunkt.clock import utcnow
 from treffpunkt.events.schemas import EventUpdate
 from treffpunkt.events.services import get_event_by_id
 from treffpunkt.notifications.services import message_to_confirmed
+from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import drain, run_worker, schedule_reminders
-from treffpunkt.registrations.event_changes import update_and_notify
+from treffpunkt.registrations.event_changes import cancel_and_notify, update_and_notify
 from treffpunkt.registrations.services import RESEND_PAUSE, confirm_address, token_for
 from treffpunkt.registrations.tables import Registration
 
@@ -144,3 +145,38 @@ async def status_of(registration_id: int) -> str:
     )
     assert row is not None
     return str(row["status"])
+
+
+async def test_a_change_of_the_event_queues_nothing_for_an_address_not_confirmed(
+    smtp: Sink, organiser: Organiser
+) -> None:
+    event = await factories.event(
+        organiser[0], requires_address_confirmation=True, **starting_in(5), **CONTACT
+    )
+    await sign_up(event.slug, "anna@example.org")
+    moved = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=6)
+
+    await update_and_notify(
+        event.slug, EventUpdate(starts_at=moved, ends_at=moved + timedelta(hours=2)), now=utcnow()
+    )
+
+    queued = await OutboxMessage.select(OutboxMessage.kind).where(
+        OutboxMessage.recipient == "anna@example.org"
+    )
+    assert [row["kind"] for row in queued] == ["address_confirmation"]
+
+
+async def test_a_cancelled_event_queues_nothing_for_an_address_not_confirmed(
+    smtp: Sink, organiser: Organiser
+) -> None:
+    event = await factories.event(
+        organiser[0], requires_address_confirmation=True, **starting_in(5), **CONTACT
+    )
+    await sign_up(event.slug, "anna@example.org")
+
+    await cancel_and_notify(event.slug, "Der Raum ist nicht verfügbar.", now=utcnow())
+
+    queued = await OutboxMessage.select(OutboxMessage.kind).where(
+        OutboxMessage.recipient == "anna@example.org"
+    )
+    assert [row["kind"] for row in queued] == ["address_confirmation"]

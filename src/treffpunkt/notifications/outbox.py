@@ -65,7 +65,7 @@ _ADD_TO_THE_OTHERS = (
     " status, attempts, next_attempt_at, last_error, created_at)"
     " SELECT {}, r.event, r.id, r.email, r.language, {}, 'pending', 0, {}, '', {}"
     " FROM registration AS r"
-    f" WHERE r.event = {{}} AND r.status IN ({_ACTIVE})"
+    f" WHERE r.event = {{}} AND r.status IN ({_ACTIVE}) AND r.unconfirmed_until IS NULL"
     " AND NOT EXISTS (SELECT 1 FROM outbox_message AS o"
     " WHERE o.registration = r.id AND o.kind = {} AND o.status = 'pending')"
     " ORDER BY r.id"
@@ -76,6 +76,9 @@ async def enqueue_merged(
     kind: str, *, event_id: int, payload: dict[str, Any], due: datetime, now: datetime
 ) -> None:
     """The same message to everyone still registered, due at `due`, one per person however often.
+
+    Not to an address yet to be confirmed (double opt-in): its confirmation tells the event as
+    it is then.
 
     A message of this kind still waiting for a worker is postponed to `due` and keeps its
     payload (written before the first of the changes it now reports); only registrations

@@ -503,10 +503,18 @@ async def _insert(
 
 
 async def notify_registrants(event_id: int, kind: str, payload: dict[str, Any] | None) -> int:
-    """One message to everyone still registered (confirmed, waiting or pending)."""
+    """One message to everyone still registered (confirmed, waiting or pending).
+
+    Not to an address that has yet to confirm it is theirs: it has asked for nothing yet, and
+    the mail it gets on confirming tells the event as it is then.
+    """
     rows = await Registration.select(
         Registration.id, Registration.email, Registration.language
-    ).where((Registration.event == event_id) & Registration.status.is_in(list(ACTIVE_STATUSES)))
+    ).where(
+        (Registration.event == event_id)
+        & Registration.status.is_in(list(ACTIVE_STATUSES))
+        & Registration.unconfirmed_until.is_null()
+    )
     await enqueue_to_registrations(kind, event_id=event_id, rows=rows, payload=payload)
     return len(rows)
 
