@@ -17,8 +17,12 @@ from tests.registrations.helpers import (
     statuses,
     token_of,
 )
+from treffpunkt.clock import utcnow
+from treffpunkt.errors import NotFound
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.privacy.tables import Erasure
+from treffpunkt.registrations import services as registrations
+from treffpunkt.registrations.schemas import RegistrationChange
 
 pytestmark = pytest.mark.anyio
 
@@ -208,3 +212,23 @@ async def test_erasure_is_recorded_as_the_persons_own_doing_without_their_data(
         ),
         ("registration.erased", "registrant", {"requested_by": [None, "person"]}),
     ]
+
+
+async def test_a_change_saved_as_the_erasure_commits_does_not_bring_the_details_back(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anna = await anna_registered(client)
+    read_before_the_erasure = await registrations.by_token(anna.token)
+    await client.post(f"/api/v1/registrations/{anna.token}/erase")
+
+    async def stale(token: str) -> registrations.RegistrationView:
+        return read_before_the_erasure
+
+    monkeypatch.setattr(registrations, "by_token", stale)
+    with pytest.raises(NotFound):
+        await registrations.change_registration(
+            anna.token, RegistrationChange(name="Anna Neu", notes="Rollstuhl"), now=utcnow()
+        )
+
+    row = await registration_row(anna.registration_id)
+    assert (row["name"], row["notes"]) == ("—", "")

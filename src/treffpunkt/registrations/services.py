@@ -701,9 +701,14 @@ async def change_registration(
         if (sent if name == "answers" else values)[name] != getattr(registration, name)
     }
     async with write_transaction():
-        await Registration.update(**values, updated_at=now).where(
-            Registration.id == registration.id
+        # Erased meanwhile (another tab, retention): the details must not come back.
+        kept = await (
+            Registration.update(**values, updated_at=now)
+            .where((Registration.id == registration.id) & Registration.erased_at.is_null())
+            .returning(Registration.id)
         )
+        if not kept:
+            raise NotFound(N_("no registration for this link"), code="registration_not_found")
         if changed:
             await record(
                 "registration.changed",
