@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
 from tests import factories
 from tests.audit.helpers import entries
-from tests.privacy.helpers import anna_registered, registration_row
+from tests.privacy.helpers import anna_registered, feedback_given, registration_row
 from tests.registrations.helpers import (
     id_of,
     move_event_into_the_past,
@@ -17,6 +19,7 @@ from tests.registrations.helpers import (
     statuses,
     token_of,
 )
+from treffpunkt.attendance.tables import FeedbackQuestion, FeedbackResponse
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import NotFound
 from treffpunkt.notifications.tables import OutboxMessage
@@ -232,3 +235,24 @@ async def test_a_change_saved_as_the_erasure_commits_does_not_bring_the_details_
 
     row = await registration_row(anna.registration_id)
     assert (row["name"], row["notes"]) == ("—", "")
+
+
+async def test_erasing_drops_the_free_text_of_the_feedback_and_keeps_the_ratings(
+    client: httpx.AsyncClient,
+) -> None:
+    anna = await anna_registered(client)
+    await feedback_given(anna, "Herr Beispiel hat toll moderiert")
+    await FeedbackQuestion.insert(
+        FeedbackQuestion(event=anna.event.id, key="overall", kind="rating", label="Insgesamt?")
+    )
+    await FeedbackResponse.update({FeedbackResponse.answers: '{"best": "x", "overall": 5}'}).where(
+        FeedbackResponse.registration == anna.registration_id
+    )
+
+    await client.post(f"/api/v1/registrations/{anna.token}/erase")
+
+    stored = await FeedbackResponse.select(FeedbackResponse.answers).where(
+        FeedbackResponse.registration == anna.registration_id
+    )
+    answers = stored[0]["answers"]
+    assert (json.loads(answers) if isinstance(answers, str) else answers) == {"overall": 5}

@@ -13,6 +13,7 @@ retention sweep replaces that row's address with the placeholder once it is sent
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,6 +55,10 @@ _ANONYMISE = (
     " link_nonce = '', token_hash = 'erased-' || id, erased_at = {{}}, updated_at = {{}}"
     " WHERE {where} RETURNING id"
 )
+_FEEDBACK_OF = (
+    "SELECT id, event, answers FROM feedback_response"
+    " WHERE registration IN (SELECT id FROM registration WHERE {where})"
+)
 # The erasure's own CANCEL, once delivered (or given up), keeps no address either.
 _SCRUB_DELIVERED_CANCELS = (
     "UPDATE outbox_message SET recipient = 'erased-' || registration || '@erased.invalid',"
@@ -79,12 +84,34 @@ async def anonymise(where: str, *args: Any, now: datetime) -> int:
 
     `where` is fixed SQL text with {} placeholders for `args`; call inside a transaction.
     """
+    await _drop_feedback_texts(where, *args)
     await OutboxMessage.raw(_DROP_WAITING_MAIL.format(where=where), *args)
     await OutboxMessage.raw(_SCRUB_SENT_MAIL.format(where=where), *args)
     rows = await Registration.raw(
         _ANONYMISE.format(where=where), ERASED_NAME, "{}", now, now, *args
     )
     return len(rows)
+
+
+async def _drop_feedback_texts(where: str, *args: Any) -> None:
+    """Free text may name people; ratings are anonymous counts and stay for the event's report."""
+    responses = await FeedbackResponse.raw(_FEEDBACK_OF.format(where=where), *args)
+    text_keys: dict[int, set[str]] = {}
+    for response in responses:
+        event_id = response["event"]
+        if event_id not in text_keys:
+            questions = await FeedbackQuestion.select(FeedbackQuestion.key).where(
+                (FeedbackQuestion.event == event_id) & (FeedbackQuestion.kind == "text")
+            )
+            text_keys[event_id] = {question["key"] for question in questions}
+        answers = response["answers"]
+        if isinstance(answers, str):
+            answers = json.loads(answers)
+        kept = {key: value for key, value in answers.items() if key not in text_keys[event_id]}
+        if kept != answers:
+            await FeedbackResponse.update({FeedbackResponse.answers: json.dumps(kept)}).where(
+                FeedbackResponse.id == response["id"]
+            )
 
 
 async def scrub_delivered_cancels() -> None:
