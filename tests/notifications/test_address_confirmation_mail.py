@@ -26,7 +26,12 @@ from treffpunkt.notifications.services import message_to_confirmed
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.notifications.worker import drain, run_worker, schedule_reminders
 from treffpunkt.registrations.event_changes import cancel_and_notify, update_and_notify
-from treffpunkt.registrations.services import RESEND_PAUSE, confirm_address, token_for
+from treffpunkt.registrations.services import (
+    RESEND_PAUSE,
+    cancel_by_person,
+    confirm_address,
+    token_for,
+)
 from treffpunkt.registrations.tables import Registration
 
 pytestmark = pytest.mark.anyio
@@ -180,3 +185,19 @@ async def test_a_cancelled_event_queues_nothing_for_an_address_not_confirmed(
         OutboxMessage.recipient == "anna@example.org"
     )
     assert [row["kind"] for row in queued] == ["address_confirmation"]
+
+
+async def test_cancelling_before_confirming_mails_no_cancellation_of_an_invite_never_sent(
+    smtp: Sink, organiser: Organiser
+) -> None:
+    event = await factories.event(
+        organiser[0], requires_address_confirmation=True, **starting_in(5), **CONTACT
+    )
+    outcome = await sign_up(event.slug, "anna@example.org")
+    await drain()
+
+    await cancel_by_person(await token_for(outcome.registration_id), now=utcnow())
+    await drain()
+
+    mail = smtp.only("anna@example.org")
+    assert mail["Subject"].startswith("Bitte bestätigen Sie Ihre E-Mail-Adresse")

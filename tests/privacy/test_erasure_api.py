@@ -19,9 +19,11 @@ from tests.registrations.helpers import (
     statuses,
     token_of,
 )
+from treffpunkt.attendance.feedback import people_to_thank
 from treffpunkt.attendance.tables import FeedbackQuestion, FeedbackResponse
 from treffpunkt.clock import utcnow
 from treffpunkt.errors import NotFound
+from treffpunkt.notifications.services import message_to_confirmed
 from treffpunkt.notifications.tables import OutboxMessage
 from treffpunkt.privacy.tables import Erasure
 from treffpunkt.registrations import services as registrations
@@ -256,3 +258,29 @@ async def test_erasing_drops_the_free_text_of_the_feedback_and_keeps_the_ratings
     )
     answers = stored[0]["answers"]
     assert (json.loads(answers) if isinstance(answers, str) else answers) == {"overall": 5}
+
+
+async def test_erasing_a_place_whose_address_was_never_confirmed_sends_no_calendar_cancel(
+    client: httpx.AsyncClient,
+) -> None:
+    owner, auth = await factories.organiser_with_token()
+    event = await factories.event(owner, requires_address_confirmation=True)
+    await register_ok(client, event.slug, email="anna@example.org")
+    token = await token_of(client, event.slug, auth, "anna@example.org")
+
+    response = await client.post(f"/api/v1/registrations/{token}/erase")
+
+    assert response.json()["calendar_cancel_sent"] is False
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "registration_erased") == 0
+
+
+async def test_nobody_erased_after_the_event_gets_the_organisers_message_or_thanks(
+    client: httpx.AsyncClient,
+) -> None:
+    anna = await anna_registered(client, checked_in=True)
+    await move_event_into_the_past(anna.event.slug)
+    await client.post(f"/api/v1/registrations/{anna.token}/erase")
+
+    messaged = await message_to_confirmed(anna.event, "Folien", "Die Folien sind online.")
+
+    assert (messaged, await people_to_thank(anna.event.id)) == (0, 0)

@@ -110,6 +110,7 @@ def _came_and_not_thanked(event_id: int) -> And:
     return (
         (Registration.event == event_id)
         & Registration.checked_in_at.is_not_null()
+        & Registration.erased_at.is_null()
         & Registration.id.not_in(thanked)
     )
 

@@ -127,6 +127,11 @@ def _why_obsolete(
     now: datetime,
 ) -> str | None:
     """Why what the mail says is no longer true at send time; None while it still is."""
+    unconfirmed = registration is not None and registration.awaits_address_confirmation
+    if unconfirmed and kind != "address_confirmation":
+        # Double opt-in: an address that has not confirmed gets nothing but the request to,
+        # not even a cancellation of an invite it never had.
+        return "the address is not confirmed yet"
     if kind in ("event_cancelled", "registration_cancelled", "registration_declined", ERASED):
         return None
     if event.status == "cancelled":
@@ -142,9 +147,6 @@ def _why_obsolete(
     if kind == "address_confirmation":
         held = registration.is_active and registration.awaits_address_confirmation
         return None if held else "the address is confirmed or the place was released"
-    if registration.awaits_address_confirmation:
-        # Double opt-in: an address that has not confirmed gets nothing but the request to.
-        return "the address is not confirmed yet"
     if kind == "thank_you":
         return None if registration.checked_in_at is not None else "never checked in"
     if kind in NEWS_FOR_EVERYONE:

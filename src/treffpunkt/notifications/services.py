@@ -39,6 +39,7 @@ async def message_to_confirmed(event: EventView, subject: str, body: str) -> int
             & (Registration.status == "confirmed")
             # Double opt-in: an address that has not confirmed hears nothing from organisers.
             & Registration.unconfirmed_until.is_null()
+            & Registration.erased_at.is_null()
         )
         await enqueue_to_registrations(
             "organiser_message",

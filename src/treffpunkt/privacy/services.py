@@ -154,7 +154,11 @@ async def erase_registration(registration_id: int, *, reason: str, now: datetime
             await registrations.cancel_for_erasure(registration, now=now, actor=actor)
         await anonymise("id = {}", registration_id, now=now)
         # Only a held seat put the event into their calendar; only that needs taking out.
-        held_seat = ongoing and registration.status == "confirmed"
+        held_seat = (
+            ongoing
+            and registration.status == "confirmed"
+            and not registration.awaits_address_confirmation
+        )
         if held_seat:
             await enqueue(
                 ERASED,
