@@ -23,6 +23,7 @@ from tests.registrations.helpers import (
 from tests.sessions import hidden_value, sign_in
 from treffpunkt.errors import Conflict
 from treffpunkt.events.services import EventView
+from treffpunkt.registrations import services
 from treffpunkt.registrations.services import confirm_address, release_expired_holds
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
@@ -418,3 +419,24 @@ async def test_confirming_and_an_expired_hold_are_in_the_events_history(
         ("registration.address_confirmed", "registrant"),
         ("registration.hold_released", "system"),
     ]
+
+
+async def test_a_seat_given_while_the_confirmation_is_on_its_way_still_brings_the_invite(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event, auth = await opt_in_event(capacity=1, waitlist=True)
+    await register_ok(client, event.slug, email="anna@example.org")
+    await register_ok(client, event.slug, email="ben@example.org")
+    ben = await token_of(client, event.slug, auth, "ben@example.org")
+    read_while_waiting = await services.by_token(ben)
+    await services.promote(
+        event.slug, read_while_waiting.id, now=datetime.now(UTC), exceed_capacity=True
+    )
+
+    async def stale(token: str) -> services.RegistrationView:
+        return read_while_waiting
+
+    monkeypatch.setattr(services, "by_token", stale)
+    await confirm_address(ben, now=datetime.now(UTC))
+
+    assert (await outbox_kinds())[-1] == ("registration_confirmed", "ben@example.org")

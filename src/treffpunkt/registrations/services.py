@@ -984,7 +984,7 @@ async def confirm_address(token: str, *, now: datetime) -> RegistrationView:
                 & Registration.unconfirmed_until.is_not_null()
                 & Registration.status.is_in(list(ACTIVE_STATUSES))
             )
-            .returning(Registration.status)
+            .returning(Registration.status, Registration.waitlist_ticket)
         )
         if not confirmed:
             if not registration.awaits_address_confirmation:
@@ -995,7 +995,8 @@ async def confirm_address(token: str, *, now: datetime) -> RegistrationView:
                 N_("the time to confirm has run out; please register again"),
                 code="confirmation_expired",
             )
-        status = confirmed[0]["status"]
+        # Read under the lock: an organiser may have given a seat since `registration` was read.
+        status, ticket = confirmed[0]["status"], confirmed[0]["waitlist_ticket"]
         await record(
             "registration.address_confirmed",
             event=registration.event,
@@ -1003,12 +1004,14 @@ async def confirm_address(token: str, *, now: datetime) -> RegistrationView:
             actor=REGISTRANT,
             now=now,
         )
+        promoted_now = False
         if status == "waitlisted" and await fill_free_seats(registration.event, now=now):
             current = await _view(Registration.id == registration.id)
             assert current is not None
-            status = current.status
-        if status != "confirmed" or registration.status != "waitlisted":
-            position = await waitlist_position(registration.event, registration.waitlist_ticket)
+            # The promotion queued its own mail, with the invite.
+            promoted_now = current.status == "confirmed"
+        if not promoted_now:
+            position = await waitlist_position(registration.event, ticket)
             await enqueue(
                 f"registration_{status}",
                 event_id=registration.event,
