@@ -19,6 +19,7 @@ from tests.accounts.helpers import (
     set_password_via,
     submit,
 )
+from tests.audit.helpers import entries
 from tests.mail_sink import Sink
 from tests.notifications.helpers import html_of, text_of
 from tests.sessions import sign_in
@@ -417,3 +418,14 @@ async def test_an_invitation_with_no_name_and_a_taken_address_names_both_problem
     assert response.status_code == 400
     assert 'id="email-error">an organiser with the email' in response.text
     assert 'id="name-error">must not be empty' in response.text
+
+
+async def test_making_an_admin_of_an_admin_leaves_no_entry_in_the_audit_trail(
+    client: httpx.AsyncClient, admin: CurrentOrganiser
+) -> None:
+    organiser = await factories.organiser(admin=True)
+
+    response = await change_access(client, organiser.id, "make_admin")
+
+    assert response.status_code == 303
+    assert await entries(account=organiser.id, action="account.admin_granted") == []

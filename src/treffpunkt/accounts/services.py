@@ -390,14 +390,7 @@ async def revoke_api_token(
 
 async def deactivate_organiser(email: str) -> None:
     """Take an organiser's access away: no sign-in, no API token, every browser signed out."""
-    organiser_id = await _organiser_id(email)
-    async with write_transaction():
-        await Organiser.update(_ACCESS_VALUES["deactivate"]).where(Organiser.id == organiser_id)
-        await record(
-            _ACCESS_ACTIONS["deactivate"][0],
-            account_id=organiser_id,
-            changes=_ACCESS_ACTIONS["deactivate"][1],
-        )
+    await _turn_access(await _organiser_id(email), "deactivate")
 
 
 async def set_password(email: str, password: str) -> None:
@@ -487,14 +480,22 @@ async def change_access(actor: CurrentOrganiser, organiser_id: int, change: str)
             else N_("you cannot remove your own admin rights"),
             code="own_account",
         )
+    return await _turn_access(organiser_id, change)
+
+
+async def _turn_access(organiser_id: int, change: str) -> str:
+    """Apply one access change; the audit trail records it only when the flag really turned."""
+    action, changes = _ACCESS_ACTIONS[change]
+    ((flag, (_, after)),) = changes.items()
     async with write_transaction():
-        changed = (
-            await Organiser.update(_ACCESS_VALUES[change])
+        current = (
+            await Organiser.select(Organiser.email, getattr(Organiser, flag))
             .where(Organiser.id == organiser_id)
-            .returning(Organiser.email)
+            .first()
         )
-        if not changed:
+        if current is None:
             raise NotFound(N_("no such organiser"), code="organiser_not_found")
-        action, changes = _ACCESS_ACTIONS[change]
-        await record(action, account_id=organiser_id, changes=changes)
-    return str(changed[0]["email"])
+        await Organiser.update(_ACCESS_VALUES[change]).where(Organiser.id == organiser_id)
+        if current[flag] != after:
+            await record(action, account_id=organiser_id, changes=changes)
+    return str(current["email"])
