@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests import factories
+from tests.audit.helpers import entries
 from tests.registrations.helpers import (
     error_fields,
     from_now,
@@ -659,3 +660,16 @@ async def test_feedback_results_page_shows_the_attendance_summary(
     assert text(facts.group(1)) == (
         "Confirmed 4 Checked in 3 No-shows 1 Attendance rate 75.0 % Answers 3"
     )
+
+
+async def test_giving_feedback_is_in_the_events_history_without_the_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    at = await event_with_attendees(client)
+
+    await answer(client, at, "anna", ANSWERS["anna"])
+
+    recorded = await entries(registration_id=at.ids["anna"], action="registration.feedback_given")
+    assert [(entry["actor_kind"], entry["changes"]) for entry in recorded] == [
+        ("registrant", {"comments": None, "overall": None, "venue": None})
+    ]

@@ -11,7 +11,8 @@ from msgspec import Meta, Struct
 from piccolo.columns.combination import And
 
 from treffpunkt.attendance.tables import FeedbackQuestion, FeedbackResponse
-from treffpunkt.audit.services import record
+from treffpunkt.audit.actors import REGISTRANT
+from treffpunkt.audit.services import record, withheld
 from treffpunkt.db import write_transaction
 from treffpunkt.errors import N_, Conflict, ErrorCollector
 from treffpunkt.events.services import EventView
@@ -186,6 +187,14 @@ async def answer_feedback(
                 answers=json.dumps(clean),
                 created_at=now,
             )
+        )
+        await record(
+            "registration.feedback_given",
+            event=registration.event,
+            registration_id=registration.id,
+            changes=withheld(set(clean)),
+            actor=REGISTRANT,
+            now=now,
         )
 
 

@@ -98,6 +98,7 @@ SENTENCES = {
     "event.personal_data_anonymised": N_(
         "%(actor)s anonymised the personal data of %(count)s registrations (retention)"
     ),
+    "registration.feedback_given": N_("%(registration)s gave feedback"),
     "registration.address_confirmed": N_("%(registration)s confirmed their email address"),
     "registration.hold_released": N_(
         "%(actor)s released the place of %(registration)s: the address was not confirmed in time"
