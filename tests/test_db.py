@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -12,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from asyncpg.exceptions import DivisionByZeroError, UniqueViolationError
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import TransactionType
 
 from tests import factories
-from tests.conftest import is_postgres
+from tests.conftest import ServerProcess, is_postgres
 from treffpunkt.db import (
     DB,
     ReusingSQLiteEngine,
@@ -776,3 +780,71 @@ def test_an_unreachable_or_locked_database_is_unavailable_not_a_bug(error: Excep
 )
 def test_a_broken_query_is_a_bug_not_an_unavailable_database(error: Exception) -> None:
     assert not is_unavailable(error)
+
+
+# What connecting to PostgreSQL raises before any server answers: the name does not resolve
+# (its container stopped), the network is unreachable, the connect timed out.
+NETWORK_ERRORS = [
+    socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+    TimeoutError(),
+    OSError(errno.ENETUNREACH, "Network is unreachable"),
+    OSError("Multiple exceptions: [Errno 113] No route to host, [Errno 101] unreachable"),
+    raised_while_handling(
+        RuntimeError("rollback failed"), socket.gaierror(socket.EAI_AGAIN, "Try again")
+    ),
+]
+
+
+@postgres_only
+@pytest.mark.parametrize("error", NETWORK_ERRORS, ids=repr)
+def test_a_postgresql_server_that_cannot_be_reached_over_the_network_is_unavailable(
+    error: Exception,
+) -> None:
+    assert is_unavailable(error)
+
+
+@sqlite_only
+@pytest.mark.parametrize("error", NETWORK_ERRORS, ids=repr)
+def test_a_network_error_is_a_bug_when_the_database_is_a_sqlite_file(error: Exception) -> None:
+    assert not is_unavailable(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        FileNotFoundError(errno.ENOENT, "No such file or directory", "export.csv"),
+        IsADirectoryError(errno.EISDIR, "Is a directory", "uploads"),
+        PermissionError(errno.EACCES, "Permission denied", "uploads/logo.png"),
+    ],
+    ids=repr,
+)
+def test_a_file_that_cannot_be_used_is_a_bug_not_an_unavailable_database(
+    error: Exception,
+) -> None:
+    assert not is_unavailable(error)
+
+
+def test_a_page_answers_503_not_500_while_the_postgresql_host_name_does_not_resolve() -> None:
+    """As when `docker compose stop db` takes the name `db` away: the pool connects on use."""
+    server = ServerProcess(
+        "--no-mail-worker",
+        env={"TREFFPUNKT_DATABASE_URL": "postgresql://postgres@db.invalid:5432/treffpunkt"},
+    )
+    try:
+        response = first_answer(f"{server.base_url}/events")
+    finally:
+        server.stop()
+
+    assert response.status_code == 503, response.text
+    assert int(response.headers["retry-after"]) > 0
+    assert "unexpected error" not in server.log.read_text()
+
+
+def first_answer(url: str, seconds: float = 30) -> httpx.Response:
+    """The answer to GET `url` once a server has started listening there."""
+    for _ in range(int(seconds * 10)):
+        try:
+            return httpx.get(url, headers={"Accept-Language": "en"}, timeout=10)
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing answered at {url} within {seconds} s")

@@ -173,6 +173,18 @@ POSTGRES_UNAVAILABLE = (
     asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
     asyncpg.exceptions.TooManyConnectionsError,
 )
+# Reaching the server at all (the pool connects on first use): the host name does not
+# resolve (socket.gaierror: its container stopped), the network is unreachable, the connect
+# timed out. SQLite never goes on the network: there an OSError is no outage.
+POSTGRES_UNREACHABLE = (OSError, TimeoutError)
+# What code of ours handling files raises: a bug, on either engine, not the database.
+FILE_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -194,6 +206,8 @@ def is_unavailable(error: BaseException) -> bool:
 def _says_unavailable(error: BaseException) -> bool:
     if isinstance(error, POSTGRES_UNAVAILABLE):
         return True
+    if isinstance(error, POSTGRES_UNREACHABLE) and not isinstance(error, FILE_ERRORS):
+        return is_postgres()
     if isinstance(error, asyncpg.InterfaceError):
         return "connection is closed" in str(error)
     if isinstance(error, sqlite3.OperationalError):

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import random
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import Message
@@ -307,6 +308,21 @@ async def drain(stop: asyncio.Event | None = None, *, worker: str | None = None)
     return total
 
 
+async def _periodic_jobs(now: datetime) -> None:
+    """Each job on its own: one that fails (one broken event, say) must not hold up the
+    others or the mail; it is tried again at the next scan, not in every round."""
+    jobs: tuple[Callable[[datetime], Awaitable[object]], ...] = (
+        schedule_reminders,
+        keep_retention,
+        release_expired_holds,
+    )
+    for job in jobs:
+        try:
+            await job(now)
+        except Exception:
+            logger.exception("periodic job failed", job=job.__name__)
+
+
 async def run_worker(stop: asyncio.Event) -> None:
     """Drain the outbox until told to stop; once a minute, schedule reminders, apply
     retention and release the places whose address was not confirmed in time."""
@@ -318,13 +334,11 @@ async def run_worker(stop: asyncio.Event) -> None:
     logger.info("mail worker started", smtp=bool(settings.smtp_url), worker=worker)
     next_scan = utcnow()
     while not stop.is_set():
+        now = utcnow()
+        if now >= next_scan:
+            await _periodic_jobs(now)
+            next_scan = now + REMINDER_SCAN_EVERY
         try:
-            now = utcnow()
-            if now >= next_scan:
-                await schedule_reminders(now)
-                await keep_retention(now)
-                await release_expired_holds(now)
-                next_scan = now + REMINDER_SCAN_EVERY
             result = await drain(stop, worker=worker)
             busy = result.sent + result.failed + result.skipped
         except Exception:
