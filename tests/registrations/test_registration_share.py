@@ -30,16 +30,21 @@ SCRIPT = "198.51.100.66"
 
 
 @pytest.fixture
-def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
-    """Same-loop clients of one app with the production limits, from a given address."""
+def production_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("TREFFPUNKT_REGISTRATION_RATE_LIMIT")
     monkeypatch.delenv("TREFFPUNKT_REGISTRATION_EVENT_SHARE")
     get_settings.cache_clear()
-    from treffpunkt.web.app import create_app
-
-    yield clients_from_addresses(create_app())
+    yield
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def clients(production_limits: None) -> ClientFactory:
+    """Same-loop clients of one app with the production limits, from a given address."""
+    from treffpunkt.web.app import create_app
+
+    return clients_from_addresses(create_app())
 
 
 async def register_many(http: httpx.AsyncClient, slug: str, people: int) -> list[int]:
@@ -81,6 +86,41 @@ async def test_a_script_cannot_fill_the_waiting_list_either(clients: ClientFacto
 
     assert statuses.count(201) == EVENT_SHARE_FLOOR
     assert await Registration.count() == EVENT_SHARE_FLOOR
+
+
+async def test_a_script_across_an_ipv6_64_gets_no_more_than_one_address(
+    clients: ClientFactory,
+) -> None:
+    event = await factories.event(await factories.organiser(), capacity=40, waitlist=False)
+    statuses = []
+
+    for host in range(1, 41):
+        async with clients(f"2001:db8:1:2::{host:x}") as script:
+            statuses += await register_many(script, event.slug, 1)
+
+    assert statuses == [201] * 20 + [429] * 20
+    assert (await get_event(event.slug)).seats_left == 20
+
+
+@pytest.mark.parametrize(
+    ("used", "then", "status"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", 429),  # the same /64: the same client
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", 201),  # the neighbouring /64: someone else
+        (SCRIPT, f"::ffff:{SCRIPT}", 429),  # an IPv4 address written as IPv6: the same
+    ],
+)
+async def test_an_address_shares_the_limit_of_its_client(
+    clients: ClientFactory, used: str, then: str, status: int
+) -> None:
+    event = await factories.event(await factories.organiser(), capacity=20)
+    async with clients(used) as script:
+        await register_many(script, event.slug, EVENT_SHARE_FLOOR)
+
+    async with clients(then) as other:
+        statuses = await register_many(other, event.slug, 1)
+
+    assert statuses == [status]
 
 
 async def test_people_elsewhere_still_get_the_seats_a_script_could_not_take(

@@ -108,3 +108,21 @@ async def test_the_database_store_holds_no_client_address() -> None:
         [row] = await RateLimitCounter.select(RateLimitCounter.key)
 
     assert "203.0.113.77" not in row["key"]
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.77", "203.0.113.77"),
+        ("::ffff:203.0.113.77", "203.0.113.77"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:0DB8:1:2:0:0:0:28", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_a_client_is_its_ipv4_address_or_its_ipv6_64(address: str, key: str) -> None:
+    from treffpunkt.web.rate_limits import client_key
+
+    assert client_key(address) == key

@@ -5,13 +5,16 @@ Two limits guard registration (see the README's "Privacy and security"):
 - per client address and event and day, a share of the event's seats: fifty colleagues
   behind one office proxy fit into any event with a hundred seats, while a script from one
   address never takes more than that share of an event, however slowly it goes.
-The client address is the peer, or what a trusted proxy says it is (web.proxies).
+The client address is the peer, or what a trusted proxy says it is (web.proxies). An IPv6
+client is counted by its /64 network: one line or host is usually given a whole /64, and a
+script choosing a fresh address from it for every request must not get a fresh limit each time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 import re
 
@@ -56,6 +59,20 @@ def event_share_cap(capacity: int, share_percent: int) -> int:
     return max(EVENT_SHARE_FLOOR, math.ceil(capacity * share_percent / 100))
 
 
+def client_key(address: str) -> str:
+    """Who one client is, to the limits: an IPv4 address (also written IPv4-mapped in IPv6),
+    the /64 network of an IPv6 address, any other peer name as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip), 64), strict=False))
+    return str(ip)
+
+
 class RateLimits(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -74,7 +91,7 @@ class RateLimits(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope["type"] == ScopeType.HTTP and scope["method"] == "POST":
             client = scope.get("client")
-            address = client[0] if client else "unknown"
+            address = client_key(client[0]) if client else "unknown"
             path = scope["path"]
             registration = PUBLIC_REGISTRATION.match(path)
             if registration:
