@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -19,9 +20,10 @@ from tests import factories
 from tests.addressed_clients import ClientFactory, clients_from_addresses
 from tests.registrations.helpers import person
 from treffpunkt.events.services import get_event
+from treffpunkt.events.tables import Event
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
-from treffpunkt.web.rate_limits import EVENT_SHARE_FLOOR, event_share_cap
+from treffpunkt.web.rate_limits import EVENT_SHARE_FLOOR, RateLimits, event_share_cap
 
 pytestmark = pytest.mark.anyio
 
@@ -121,6 +123,34 @@ async def test_an_address_shares_the_limit_of_its_client(
         statuses = await register_many(other, event.slug, 1)
 
     assert statuses == [status]
+
+
+class CountsInMemory:
+    async def hit(self, key: str, window: int) -> tuple[int, int]:
+        return 1, window
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_the_share_asks_the_database_one_query_for_the_capacity(
+    production_limits: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = await factories.event(await factories.organiser(), capacity=20)
+    engine = type(Event._meta.db)
+    run_querystring = engine.run_querystring
+    queries: list[object] = []
+
+    async def counted(self: Any, querystring: Any, **options: Any) -> Any:
+        queries.append(querystring)
+        return await run_querystring(self, querystring, **options)
+
+    monkeypatch.setattr(engine, "run_querystring", counted)
+    limits = RateLimits(get_settings(), CountsInMemory())
+
+    await limits._registration(SCRIPT, event.slug)
+
+    assert len(queries) == 1
 
 
 async def test_people_elsewhere_still_get_the_seats_a_script_could_not_take(

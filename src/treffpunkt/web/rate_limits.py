@@ -23,8 +23,8 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from treffpunkt.errors import N_, NotFound
-from treffpunkt.events.services import get_event
+from treffpunkt.errors import N_
+from treffpunkt.events.tables import Event
 from treffpunkt.inputs import PATH_MAX_LENGTH, is_single_line
 from treffpunkt.ratelimits.counters import HitCounter
 from treffpunkt.settings import Settings
@@ -73,6 +73,15 @@ def client_key(address: str) -> str:
     return str(ip)
 
 
+async def event_capacity(slug: str) -> int | None:
+    """The event's capacity in one small query, on every public registration: None when the
+    event has none or does not exist (the registration then fails on its own)."""
+    row = await Event.select(Event.capacity).where(Event.slug == slug).first()
+    if row is None or row["capacity"] is None:
+        return None
+    return int(row["capacity"])
+
+
 class RateLimits(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -104,10 +113,7 @@ class RateLimits(ASGIMiddleware):
         await self._count("register", self.per_minute, MINUTE, TOO_FAST, address)
         if self.event_share <= 0 or len(slug) > PATH_MAX_LENGTH or not is_single_line(slug):
             return
-        try:
-            capacity = (await get_event(slug)).capacity
-        except NotFound:
-            return
+        capacity = await event_capacity(slug)
         if capacity is None:
             return  # no seats to take
         cap = event_share_cap(capacity, self.event_share)
