@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -19,9 +20,10 @@ from tests import factories
 from tests.addressed_clients import ClientFactory, clients_from_addresses
 from tests.registrations.helpers import person
 from treffpunkt.events.services import get_event
+from treffpunkt.events.tables import Event
 from treffpunkt.registrations.tables import Registration
 from treffpunkt.settings import get_settings
-from treffpunkt.web.rate_limits import EVENT_SHARE_FLOOR, event_share_cap
+from treffpunkt.web.rate_limits import EVENT_SHARE_FLOOR, RateLimits, event_share_cap
 
 pytestmark = pytest.mark.anyio
 
@@ -30,16 +32,21 @@ SCRIPT = "198.51.100.66"
 
 
 @pytest.fixture
-def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
-    """Same-loop clients of one app with the production limits, from a given address."""
+def production_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("TREFFPUNKT_REGISTRATION_RATE_LIMIT")
     monkeypatch.delenv("TREFFPUNKT_REGISTRATION_EVENT_SHARE")
     get_settings.cache_clear()
-    from treffpunkt.web.app import create_app
-
-    yield clients_from_addresses(create_app())
+    yield
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def clients(production_limits: None) -> ClientFactory:
+    """Same-loop clients of one app with the production limits, from a given address."""
+    from treffpunkt.web.app import create_app
+
+    return clients_from_addresses(create_app())
 
 
 async def register_many(http: httpx.AsyncClient, slug: str, people: int) -> list[int]:
@@ -81,6 +88,69 @@ async def test_a_script_cannot_fill_the_waiting_list_either(clients: ClientFacto
 
     assert statuses.count(201) == EVENT_SHARE_FLOOR
     assert await Registration.count() == EVENT_SHARE_FLOOR
+
+
+async def test_a_script_across_an_ipv6_64_gets_no_more_than_one_address(
+    clients: ClientFactory,
+) -> None:
+    event = await factories.event(await factories.organiser(), capacity=40, waitlist=False)
+    statuses = []
+
+    for host in range(1, 41):
+        async with clients(f"2001:db8:1:2::{host:x}") as script:
+            statuses += await register_many(script, event.slug, 1)
+
+    assert statuses == [201] * 20 + [429] * 20
+    assert (await get_event(event.slug)).seats_left == 20
+
+
+@pytest.mark.parametrize(
+    ("used", "then", "status"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", 429),  # the same /64: the same client
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", 201),  # the neighbouring /64: someone else
+        (SCRIPT, f"::ffff:{SCRIPT}", 429),  # an IPv4 address written as IPv6: the same
+    ],
+)
+async def test_an_address_shares_the_limit_of_its_client(
+    clients: ClientFactory, used: str, then: str, status: int
+) -> None:
+    event = await factories.event(await factories.organiser(), capacity=20)
+    async with clients(used) as script:
+        await register_many(script, event.slug, EVENT_SHARE_FLOOR)
+
+    async with clients(then) as other:
+        statuses = await register_many(other, event.slug, 1)
+
+    assert statuses == [status]
+
+
+class CountsInMemory:
+    async def hit(self, key: str, window: int) -> tuple[int, int]:
+        return 1, window
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_the_share_asks_the_database_one_query_for_the_capacity(
+    production_limits: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = await factories.event(await factories.organiser(), capacity=20)
+    engine = type(Event._meta.db)
+    run_querystring = engine.run_querystring
+    queries: list[object] = []
+
+    async def counted(self: Any, querystring: Any, **options: Any) -> Any:
+        queries.append(querystring)
+        return await run_querystring(self, querystring, **options)
+
+    monkeypatch.setattr(engine, "run_querystring", counted)
+    limits = RateLimits(get_settings(), CountsInMemory())
+
+    await limits._registration(SCRIPT, event.slug)
+
+    assert len(queries) == 1
 
 
 async def test_people_elsewhere_still_get_the_seats_a_script_could_not_take(

@@ -81,6 +81,35 @@ async def test_an_unreachable_redis_counts_nothing_and_refuses_no_one() -> None:
     assert hits == 0
 
 
+@pytest.fixture
+async def silent_redis() -> AsyncIterator[str]:
+    """A server that accepts connections and never answers, like a Redis dropping packets."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"redis://127.0.0.1:{port}/0"
+        for writer in held:
+            writer.close()
+
+
+async def test_a_redis_that_never_answers_counts_nothing_and_holds_up_no_one(
+    silent_redis: str,
+) -> None:
+    counter = RedisHitCounter(silent_redis)
+
+    # Two tries of REDIS_TIMEOUT_SECONDS; redis-py's defaults wait 5 s (8.x), older ones forever.
+    async with asyncio.timeout(3):
+        hits, _ = await counter.hit(a_key(), 60)
+
+    await counter.close()
+    assert hits == 0
+
+
 def test_the_setting_chooses_the_store() -> None:
     assert isinstance(hit_counter(None), DatabaseHitCounter)
     assert isinstance(hit_counter(REDIS_URL), RedisHitCounter)
@@ -108,3 +137,21 @@ async def test_the_database_store_holds_no_client_address() -> None:
         [row] = await RateLimitCounter.select(RateLimitCounter.key)
 
     assert "203.0.113.77" not in row["key"]
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.77", "203.0.113.77"),
+        ("::ffff:203.0.113.77", "203.0.113.77"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:0DB8:1:2:0:0:0:28", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_a_client_is_its_ipv4_address_or_its_ipv6_64(address: str, key: str) -> None:
+    from treffpunkt.web.rate_limits import client_key
+
+    assert client_key(address) == key

@@ -61,7 +61,8 @@ def two_servers(store: str, database: None) -> Iterator[list[str]]:
 
 
 def a_client_of_our_own() -> str:
-    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+    """An address in a /64 of its own: the limits count an IPv6 client by its /64."""
+    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1"
 
 
 def register(base_url: str, slug: str, client: str) -> int:

@@ -15,6 +15,8 @@ from typing import Protocol
 import asyncpg
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from treffpunkt.db import is_postgres, postgres_write, sqlite_write
@@ -22,6 +24,9 @@ from treffpunkt.db import is_postgres, postgres_write, sqlite_write
 logger = structlog.get_logger("treffpunkt")
 # Expired windows are swept at most this often per process.
 SWEEP_SECONDS = 60
+# A Redis that drops packets must not hold up every registration and sign-in: after this long
+# (to connect, or for an answer; tried twice) the request passes uncounted.
+REDIS_TIMEOUT_SECONDS = 0.5
 
 _HIT_POSTGRES = """
 INSERT INTO rate_limit_counter (key, hits, expires_at) VALUES ($1, 1, $2)
@@ -104,7 +109,12 @@ class RedisHitCounter:
         windowed, ends = _window(f"treffpunkt:ratelimit:{key}", window, now)
         if self._redis is None:
             # Made on first use, on the event loop that serves; closed with the app.
-            self._redis = Redis.from_url(self._url)
+            self._redis = Redis.from_url(
+                self._url,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), retries=1),
+            )
         try:
             async with self._redis.pipeline(transaction=True) as pipeline:
                 pipeline.incr(windowed)

@@ -5,13 +5,16 @@ Two limits guard registration (see the README's "Privacy and security"):
 - per client address and event and day, a share of the event's seats: fifty colleagues
   behind one office proxy fit into any event with a hundred seats, while a script from one
   address never takes more than that share of an event, however slowly it goes.
-The client address is the peer, or what a trusted proxy says it is (web.proxies).
+The client address is the peer, or what a trusted proxy says it is (web.proxies). An IPv6
+client is counted by its /64 network: one line or host is usually given a whole /64, and a
+script choosing a fresh address from it for every request must not get a fresh limit each time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 import re
 
@@ -20,8 +23,8 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from treffpunkt.errors import N_, NotFound
-from treffpunkt.events.services import get_event
+from treffpunkt.errors import N_
+from treffpunkt.events.tables import Event
 from treffpunkt.inputs import PATH_MAX_LENGTH, is_single_line
 from treffpunkt.ratelimits.counters import HitCounter
 from treffpunkt.settings import Settings
@@ -56,6 +59,29 @@ def event_share_cap(capacity: int, share_percent: int) -> int:
     return max(EVENT_SHARE_FLOOR, math.ceil(capacity * share_percent / 100))
 
 
+def client_key(address: str) -> str:
+    """Who one client is, to the limits: an IPv4 address (also written IPv4-mapped in IPv6),
+    the /64 network of an IPv6 address, any other peer name as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip), 64), strict=False))
+    return str(ip)
+
+
+async def event_capacity(slug: str) -> int | None:
+    """The event's capacity in one small query, on every public registration: None when the
+    event has none or does not exist (the registration then fails on its own)."""
+    row = await Event.select(Event.capacity).where(Event.slug == slug).first()
+    if row is None or row["capacity"] is None:
+        return None
+    return int(row["capacity"])
+
+
 class RateLimits(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -74,7 +100,7 @@ class RateLimits(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope["type"] == ScopeType.HTTP and scope["method"] == "POST":
             client = scope.get("client")
-            address = client[0] if client else "unknown"
+            address = client_key(client[0]) if client else "unknown"
             path = scope["path"]
             registration = PUBLIC_REGISTRATION.match(path)
             if registration:
@@ -87,10 +113,7 @@ class RateLimits(ASGIMiddleware):
         await self._count("register", self.per_minute, MINUTE, TOO_FAST, address)
         if self.event_share <= 0 or len(slug) > PATH_MAX_LENGTH or not is_single_line(slug):
             return
-        try:
-            capacity = (await get_event(slug)).capacity
-        except NotFound:
-            return
+        capacity = await event_capacity(slug)
         if capacity is None:
             return  # no seats to take
         cap = event_share_cap(capacity, self.event_share)
