@@ -376,13 +376,16 @@ def test_focus_order_follows_the_page_header_before_the_content(browser: Any, si
 def test_a_refused_registration_focuses_the_error_summary_whose_links_reach_their_fields(
     browser: Any, site: Site
 ) -> None:
+    from playwright.sync_api import expect
+
     with page_in(browser, "en") as page:
         page.goto(site.at(f"/events/{site.event.slug}"))
         page.locator("#email").fill("not an address")
         with page.expect_navigation():
             page.locator("form[action$='/register'] button[type=submit]").click()
 
-        assert page.evaluate("document.activeElement.className") == "error-summary"
+        # `autofocus` takes effect at the next rendering update, after the load event.
+        expect(page.locator(".error-summary")).to_be_focused()
         targets = page.locator(".error-summary a").evaluate_all(
             "links => links.map(a => a.getAttribute('href'))"
         )
