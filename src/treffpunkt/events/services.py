@@ -173,6 +173,15 @@ async def _views(rows: list[dict[str, Any]]) -> list[EventView]:
     return [_view(row, sectors[row["id"]]) for row in rows]
 
 
+async def event_capacity(slug: str) -> int | None:
+    """The event's capacity in one small query, on every public registration: None when the
+    event has none or does not exist (the registration then fails on its own)."""
+    row = await Event.select(Event.capacity).where(Event.slug == slug).first()
+    if row is None or row["capacity"] is None:
+        return None
+    return int(row["capacity"])
+
+
 async def get_event(slug: str, *, lock: bool = False) -> EventView:
     """The event; with `lock`, inside a write_transaction, no one else changes it until commit.
 

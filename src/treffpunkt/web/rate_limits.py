@@ -24,7 +24,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from treffpunkt.errors import N_
-from treffpunkt.events.tables import Event
+from treffpunkt.events.services import event_capacity
 from treffpunkt.inputs import PATH_MAX_LENGTH, is_single_line
 from treffpunkt.ratelimits.counters import HitCounter
 from treffpunkt.settings import Settings
@@ -71,15 +71,6 @@ def client_key(address: str) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((int(ip), 64), strict=False))
     return str(ip)
-
-
-async def event_capacity(slug: str) -> int | None:
-    """The event's capacity in one small query, on every public registration: None when the
-    event has none or does not exist (the registration then fails on its own)."""
-    row = await Event.select(Event.capacity).where(Event.slug == slug).first()
-    if row is None or row["capacity"] is None:
-        return None
-    return int(row["capacity"])
 
 
 class RateLimits(ASGIMiddleware):
